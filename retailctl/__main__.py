@@ -1,0 +1,3 @@
+from retailctl.cli.main import main
+
+main()
