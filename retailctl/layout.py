@@ -72,6 +72,11 @@ def system_reason_history_key(name: str, run_id: str) -> str:
     return f"{REJECTED_SYSTEM}_history/{name}_{run_id}{REASON_SUFFIX}"
 
 
+def system_reject_history_key(name: str, run_id: str) -> str:
+    """Where an earlier rejected file of the same name is kept when a new one arrives."""
+    return f"{REJECTED_SYSTEM}_history/{name}_{run_id}"
+
+
 def dq_json_key(run_id: str) -> str:
     return f"{REJECTED_DQ_JSON}ingest_run_id={run_id}/part-0000.json"
 

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 from retailctl.config import PipelineConfig
+from retailctl.errors import ObjectNotFound
 from retailctl.storage.base import ObjectInfo, ObjectStore, check_key
 from retailctl.storage.local import LocalStore
 
-__all__ = ["LocalStore", "ObjectInfo", "ObjectStore", "check_key", "open_store", "sha256_of"]
+__all__ = [
+    "LocalStore",
+    "ObjectInfo",
+    "ObjectStore",
+    "check_key",
+    "json_bytes",
+    "open_store",
+    "read_json",
+    "read_json_or",
+    "sha256_of",
+    "write_json",
+]
 
 
 def open_store(config: PipelineConfig) -> ObjectStore:
@@ -26,3 +42,35 @@ def sha256_of(store: ObjectStore, key: str) -> str:
     for chunk in store.iter_chunks(key):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_json(store: ObjectStore, key: str) -> Any:
+    """Parse the JSON object at ``key``; raises ObjectNotFound."""
+    return json.loads(store.read(key))
+
+
+def read_json_or(store: ObjectStore, key: str, default: Any) -> Any:
+    """Parse the JSON object at ``key``, or ``default`` when it does not exist."""
+    try:
+        return read_json(store, key)
+    except ObjectNotFound:
+        return default
+
+
+def json_bytes(payload: Any) -> bytes:
+    """The canonical encoding of lake JSON records: UTF-8, indented, keys in order written."""
+    return (json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default) + "\n").encode()
+
+
+def write_json(store: ObjectStore, key: str, payload: Any) -> None:
+    store.write(key, json_bytes(payload))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
