@@ -1,0 +1,70 @@
+"""The content-hash ledger: the same bytes are processed once, whatever their name.
+
+Each accepted file claims ``audit/ledger/sha256=<hash>.json`` with create-if-absent before its rows
+are processed. A second file with the same bytes finds the claim taken and is set aside as
+``duplicate_content`` pointing at the first ingest. A run that fails releases its claim, so that a
+replay of the same bytes is processed rather than skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from retailctl import layout
+from retailctl.storage import ObjectStore, json_bytes, read_json_or
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Who first ingested a given content hash."""
+
+    sha256: str
+    file: str
+    ingest_run_id: str
+    size: int
+    recorded_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LedgerEntry:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of claiming a content hash for a run."""
+
+    entry: LedgerEntry
+    ours: bool
+    """True when this run holds the claim (new content, or its own earlier claim)."""
+
+
+def claim(store: ObjectStore, sha256: str, file: str, run_id: str, size: int) -> Claim:
+    """Claim ``sha256`` for ``run_id``; when another run holds it, return that run's entry."""
+    entry = LedgerEntry(sha256=sha256, file=file, ingest_run_id=run_id, size=size, recorded_at=datetime.now(UTC).isoformat())
+    key = layout.ledger_key(sha256)
+    if store.create_if_absent(key, json_bytes(entry.to_dict())):
+        return Claim(entry, ours=True)
+    held = read_json_or(store, key, None)
+    if held is None:  # released between our attempt and this read: try once more
+        return claim(store, sha256, file, run_id, size)
+    holder = LedgerEntry.from_dict(held)
+    return Claim(holder, ours=holder.ingest_run_id == run_id)
+
+
+def release(store: ObjectStore, sha256: str, run_id: str) -> None:
+    """Give up ``run_id``'s claim on ``sha256`` (after a failed run); another run's claim is left alone."""
+    key = layout.ledger_key(sha256)
+    held = read_json_or(store, key, None)
+    if held is not None and held.get("ingest_run_id") == run_id:
+        store.delete(key)
+
+
+def lookup(store: ObjectStore, sha256: str) -> LedgerEntry | None:
+    """The entry holding ``sha256``, if any."""
+    held = read_json_or(store, layout.ledger_key(sha256), None)
+    return None if held is None else LedgerEntry.from_dict(held)
