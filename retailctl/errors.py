@@ -84,3 +84,7 @@ class JobFailed(RetailctlError):
 
 class InvariantBroken(RetailctlError):
     """A pipeline guarantee does not hold (rows lost, keys duplicated, files stuck)."""
+
+
+class AwsError(RetailctlError):
+    """An AWS call failed or AWS reported a failure (a stack rolled back, a service error)."""
