@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from tests.conftest import REPO
 from tests.events import load_event
 
