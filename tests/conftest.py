@@ -10,6 +10,8 @@ import pytest
 from retailctl.config import PipelineConfig, SparkSettings, load_config
 from retailctl.storage import LocalStore
 
+pytest_plugins = ["tests.s3server"]
+
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).resolve().parent / "events"
 
