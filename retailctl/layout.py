@@ -156,3 +156,8 @@ def notification_key(run_id: str) -> str:
 def staging_prefix(job: str, run_id: str) -> str:
     """Scratch space of one job run; removed on success and on failure."""
     return f"{STAGING}{job}/{run_id}/"
+
+
+def artifact_key(version: str, name: str) -> str:
+    """A deployed code artifact, ``artifacts/<version>/<name>``, in the artifact bucket (not the lake)."""
+    return f"artifacts/{version}/{name}"
