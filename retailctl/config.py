@@ -277,7 +277,7 @@ def _parse_column(item: Any, where: str, source: str) -> ColumnSpec:
     allowed = item.get("allowed") or []
     if not isinstance(allowed, list):
         raise ConfigError(source, f"{where}.allowed", "must be a list of values")
-    numbers = {}
+    numbers: dict[str, int | float | None] = {}
     for key in ("max_length", "min", "exclusive_min", "precision", "scale"):
         value = item.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -287,7 +287,7 @@ def _parse_column(item: Any, where: str, source: str) -> ColumnSpec:
         name=name,
         type=column_type,
         required=bool(item.get("required", False)),
-        max_length=numbers["max_length"],
+        max_length=None if numbers["max_length"] is None else int(numbers["max_length"]),
         pattern=pattern,
         min=numbers["min"],
         exclusive_min=numbers["exclusive_min"],

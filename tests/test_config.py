@@ -8,7 +8,6 @@ import pytest
 
 from retailctl.config import load_config
 from retailctl.errors import ConfigError
-
 from tests.conftest import REPO
 
 
