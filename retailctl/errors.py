@@ -88,3 +88,11 @@ class InvariantBroken(RetailctlError):
 
 class AwsError(RetailctlError):
     """An AWS call failed or AWS reported a failure (a stack rolled back, a service error)."""
+
+
+class CompactionFailed(JobFailed):
+    """Gold compaction failed and was rolled back; ``summary`` is the failed run summary."""
+
+    def __init__(self, message: str, summary: dict[str, object]) -> None:
+        self.summary = summary
+        super().__init__(message)

@@ -124,6 +124,26 @@ def gold_watermark_key() -> str:
     return f"{AUDIT}gold_compaction/watermark.json"
 
 
+def gold_key_index_prefix() -> str:
+    """The gold key index: one row per gold key with its date and ordering fields, by date."""
+    return f"{AUDIT}gold_compaction/key_index/"
+
+
+def partition_under(base: str, day: date | str, partition_name: str = "date") -> str:
+    """The ``<name>=<day>/`` folder of a date-partitioned dataset rooted at ``base``."""
+    return f"{base}{partition_name}={partition_value(day)}/"
+
+
+def gold_staging_area(run_id: str, area: str) -> str:
+    """One area (``gold``, ``index``, ``replaced``) of a compaction run's staging."""
+    return f"{staging_prefix('gold', run_id)}{area}/"
+
+
+def gold_file_name(run_id: str, number: int) -> str:
+    """The name of a gold (or key index) parquet file written by ``run_id``."""
+    return f"part-{number:05d}-{run_id}.snappy.parquet"
+
+
 def archive_key(name: str, run_id: str, when: datetime) -> str:
     """``archive/validated/<original_filename>_<YYYYMMDDTHHMMSS>_<ingest_run_id>``."""
     return f"{ARCHIVE_VALIDATED}{name}_{when.astimezone(UTC):%Y%m%dT%H%M%S}_{run_id}"

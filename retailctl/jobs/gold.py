@@ -1,0 +1,123 @@
+"""Pure gold transforms: the silver schema, latest-ingest-wins ranking and the derived columns.
+
+Every function here maps DataFrames to DataFrames; reading, writing and committing live in
+:mod:`retailctl.jobs.gold_runner`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from retailctl.config import DatasetSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+    from pyspark.sql.types import StructType
+
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ingest_run_id", "string"),
+    ("source_file", "string"),
+    ("source_line", "bigint"),
+    ("ingested_at", "timestamp"),
+)
+"""Columns silver adds to every row, in the order silver writes them."""
+
+ORDERING: tuple[str, ...] = ("ingested_at", "ingest_run_id", "source_file", "source_line")
+"""Latest ingest wins: these columns, each descending, order the rows of one key."""
+
+FROM_INDEX = "_from_index"
+RANK = "_rank"
+WINNER_DATE = "_winner_date"
+WINNER_FROM_INDEX = "_winner_from_index"
+
+
+def silver_schema(dataset: DatasetSpec) -> StructType:
+    """The schema of processed/ parquet plus the partition column read from the path as a string."""
+    from pyspark.sql.types import StructType, _parse_datatype_string
+
+    schema = StructType()
+    for name, type_name in _silver_fields(dataset):
+        schema = schema.add(name, _parse_datatype_string(type_name), nullable=True)
+    return schema.add(dataset.partition_name, "string", nullable=False)
+
+
+def _silver_fields(dataset: DatasetSpec) -> list[tuple[str, str]]:
+    return [(c.name, c.spark_type) for c in dataset.columns] + list(LINEAGE_COLUMNS)
+
+
+def index_columns(dataset: DatasetSpec) -> list[str]:
+    """The key index keeps the key, the ordering fields and the partition column."""
+    return [dataset.dedup_key, *ORDERING, dataset.partition_name]
+
+
+def gold_columns(dataset: DatasetSpec) -> list[str]:
+    """Gold's column order: dataset columns, derived columns, lineage, then the partition column."""
+    return [
+        *dataset.column_names,
+        *(name for name, _ in dataset.derived),
+        *(name for name, _ in LINEAGE_COLUMNS),
+        dataset.partition_name,
+    ]
+
+
+def _latest_first(from_index_wins_ties: bool) -> list[Column]:
+    from pyspark.sql import functions as F
+
+    order = [F.col(name).desc() for name in ORDERING]
+    if from_index_wins_ties:
+        order.append(F.col(FROM_INDEX).desc())
+    return order
+
+
+def rank_latest(candidates: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """Rank each key's rows latest first and tag every row with its key's winning date and origin.
+
+    ``candidates`` holds silver rows (``_from_index`` false) and key index entries (true). On a full tie
+    the index entry wins, so re-reading a row gold already holds changes nothing.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_index_wins_ties=True))
+    return (
+        candidates.withColumn(RANK, F.row_number().over(window))
+        .withColumn(WINNER_DATE, F.first(dataset.partition_name).over(window))
+        .withColumn(WINNER_FROM_INDEX, F.first(FROM_INDEX).over(window))
+    )
+
+
+def latest_per_key(silver: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """One row per dedup key: the latest ingest (ties broken by run id, file, line, all descending)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_index_wins_ties=False))
+    return silver.withColumn(RANK, F.row_number().over(window)).filter(F.col(RANK) == 1).drop(RANK)
+
+
+def new_winners(ranked: DataFrame) -> DataFrame:
+    """Silver rows that win their key: the rows gold must now hold."""
+    from pyspark.sql import functions as F
+
+    return ranked.filter((F.col(RANK) == 1) & ~F.col(FROM_INDEX))
+
+
+def displaced_entries(ranked: DataFrame) -> DataFrame:
+    """Key index entries that lost to a newer silver row: gold rows to remove from their date."""
+    from pyspark.sql import functions as F
+
+    return ranked.filter(F.col(FROM_INDEX) & (F.col(RANK) > 1) & ~F.col(WINNER_FROM_INDEX))
+
+
+def with_derived(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """Add the dataset's derived columns (``net_amount = quantity * unit_price``) as SQL expressions."""
+    from pyspark.sql import functions as F
+
+    for name, expression in dataset.derived:
+        df = df.withColumn(name, F.expr(expression))
+    return df
+
+
+def to_gold(winners: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """Winning silver rows in gold's shape: derived columns added, helper columns dropped."""
+    return with_derived(winners, dataset).select(*gold_columns(dataset))
