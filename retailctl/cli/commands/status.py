@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from retailctl.errors import NotBuiltYet
+from retailctl.cli.render import console, emit_json, table
+from retailctl.cli.state import app_state
+from retailctl.status import lake_status
 
 
 def register(app: typer.Typer) -> None:
     app.command("status")(status_command)
 
 
-def status_command() -> None:
-    """What waits in each layer of the lake, and anything stuck in raw/ or validated/."""
-    raise NotBuiltYet("status")
+def status_command(
+    ctx: typer.Context,
+    recent: Annotated[int, typer.Option("--recent", min=0, help="How many of the latest ingest records to show.")] = 10,
+) -> None:
+    """What each layer of the lake holds, anything waiting in raw/ or validated/, and the latest ingests."""
+    state = app_state(ctx)
+    status = lake_status(state.store, recent=recent)
+    if state.json:
+        emit_json({"lake": state.store.uri(""), **status.to_dict()})
+        return
+    console.print(f"Lake: {state.store.uri('')}")
+    console.print(table("Layers", ("layer", "objects", "bytes"), ((u.layer, u.objects, f"{u.bytes:,}") for u in status.layers)))
+    if status.waiting:
+        waiting = ((w.key, f"{w.size:,}", w.last_modified.isoformat(timespec="seconds"), _age(w.age_seconds)) for w in status.waiting)
+        console.print(table("Waiting in raw/ or validated/", ("key", "bytes", "since", "age"), waiting))
+    else:
+        console.print("Nothing is waiting in raw/ or validated/.")
+    if status.recent_ingests:
+        ingests = (
+            (
+                record.get("ingest_run_id"),
+                record.get("file"),
+                record.get("outcome"),
+                (record.get("validation") or {}).get("reason_code"),
+            )
+            for record in status.recent_ingests
+        )
+        console.print(table("Latest ingests", ("run id", "file", "outcome", "reason"), ingests))
+
+
+def _age(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

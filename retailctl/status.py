@@ -1,0 +1,62 @@
+"""What the lake holds: objects and bytes per layer, files waiting in raw/ or validated/, recent ingests."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from retailctl import layout
+from retailctl.storage import ObjectStore, read_json_or
+
+WAITING_LAYERS = (layout.RAW, layout.VALIDATED)
+
+
+@dataclass(frozen=True)
+class LayerUsage:
+    layer: str
+    objects: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class WaitingFile:
+    """A file in raw/ or validated/: it should have been routed on by the end of a run."""
+
+    key: str
+    size: int
+    last_modified: datetime
+    age_seconds: int
+
+
+@dataclass(frozen=True)
+class LakeStatus:
+    layers: tuple[LayerUsage, ...]
+    waiting: tuple[WaitingFile, ...]
+    recent_ingests: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "layers": [asdict(layer) for layer in self.layers],
+            "waiting": [asdict(item) for item in self.waiting],
+            "recent_ingests": list(self.recent_ingests),
+        }
+
+
+def lake_status(store: ObjectStore, *, recent: int = 10, now: datetime | None = None) -> LakeStatus:
+    """Summarise every layer of ``layout.LAYERS`` and read the ``recent`` latest ingest records."""
+    now = now or datetime.now(UTC)
+    layers: list[LayerUsage] = []
+    waiting: list[WaitingFile] = []
+    for layer in layout.LAYERS:
+        objects = [info for info in store.list(layer) if not info.key.endswith("/")]
+        layers.append(LayerUsage(layer, len(objects), sum(info.size for info in objects)))
+        if layer in WAITING_LAYERS:
+            waiting.extend(
+                WaitingFile(info.key, info.size, info.last_modified, int((now - info.last_modified).total_seconds()))
+                for info in objects
+            )
+    record_keys = [info.key for info in store.list(layout.ingest_records_prefix()) if info.key.endswith(".json")]
+    latest = sorted(record_keys)[-recent:] if recent > 0 else []
+    records = tuple(record for key in reversed(latest) if (record := read_json_or(store, key, None)) is not None)
+    return LakeStatus(tuple(layers), tuple(waiting), records)

@@ -1,0 +1,157 @@
+"""validate / ingest / status through the real CLI on a temporary lake: exit codes and output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from retailctl import layout
+from retailctl.cli.main import app
+from retailctl.storage import LocalStore, read_json
+from tests.conftest import REPO
+
+SAMPLES = REPO / "samples"
+GOOD = (SAMPLES / "sales_good.csv").read_bytes()
+
+
+@pytest.fixture
+def cli(lake: Path) -> Any:
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(app, ["--lake", str(lake), *args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_every_command_has_help_text() -> None:
+    group: Any = typer.main.get_command(app)
+    ctx = group.context_class(group)
+    names = group.list_commands(ctx)
+    assert {"validate", "ingest", "status"} <= set(names)
+    for name in names:
+        command = group.get_command(ctx, name)
+        assert command is not None and (command.help or "").strip(), f"'retailctl {name}' has no help text"
+        assert CliRunner().invoke(app, [name, "--help"]).exit_code == 0
+    output = CliRunner().invoke(app, ["--help"]).output
+    for name in ("validate", "ingest", "status"):
+        assert name in output
+
+
+def test_ingest_samples_routes_each_file(cli: Any, store: LocalStore) -> None:
+    result = cli("ingest", str(SAMPLES))
+    assert result.exit_code == 1
+    assert "sales_good.csv" in result.output and "missing_columns" in result.output
+    assert "2 accepted, 1 rejected" in result.output
+    assert store.exists("validated/sales_good.csv") and store.exists("validated/sales_semicolon_bom_crlf.csv")
+    reason = read_json(store, layout.system_reason_key("sales_missing_column.csv"))
+    assert reason["reason_code"] == "missing_columns" and "currency" in reason["message"]
+    assert list(store.list(layout.RAW)) == []
+
+
+def test_ingest_json(cli: Any) -> None:
+    result = cli("ingest", "--json", str(SAMPLES / "sales_good.csv"), str(SAMPLES / "sales_semicolon_bom_crlf.csv"))
+    assert result.exit_code == 0
+    payload = json.loads(result.output)
+    assert (payload["validated"], payload["rejected"]) == (2, 0)
+    assert payload["files"][1]["detected"]["delimiter"] == ";"
+    assert payload["files"][1]["detected"]["bom"] is True
+
+
+def test_ingest_a_glob_and_odd_names(cli: Any, tmp_path: Path, store: LocalStore) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    for name in ("store #7 (north).csv", "ventes été.csv", "notes.txt"):
+        (incoming / name).write_bytes(GOOD)
+    result = cli("ingest", str(incoming / "*.csv"))
+    assert result.exit_code == 0, result.output
+    assert store.exists("validated/store #7 (north).csv") and store.exists("validated/ventes été.csv")
+    assert not store.exists("validated/notes.txt")
+
+
+def test_ingest_directory_keeps_subfolders_and_skips_hidden_files(cli: Any, tmp_path: Path, store: LocalStore) -> None:
+    (tmp_path / "drop" / "2024").mkdir(parents=True)
+    (tmp_path / "drop" / "2024" / "may.csv").write_bytes(GOOD)
+    (tmp_path / "drop" / ".DS_Store").write_bytes(b"\x00\x01")
+    assert cli("ingest", str(tmp_path / "drop")).exit_code == 0
+    assert [info.key for info in store.list("validated/")] == ["validated/2024/may.csv"]
+
+
+def test_ingest_refuses_a_name_already_waiting_in_raw(cli: Any, store: LocalStore) -> None:
+    store.write("raw/sales_good.csv", b"waiting")
+    result = cli("ingest", str(SAMPLES / "sales_good.csv"))
+    assert result.exit_code == 2
+    assert "raw/sales_good.csv is already waiting" in result.output
+    assert store.read("raw/sales_good.csv") == b"waiting"
+
+
+def test_ingest_refuses_a_name_that_is_not_a_plain_key(cli: Any, tmp_path: Path, store: LocalStore) -> None:
+    odd = tmp_path / "a\\..\\b.csv"
+    odd.write_bytes(GOOD)
+    result = cli("ingest", str(odd))
+    assert result.exit_code == 2 and "backslash" in result.output
+    assert list(store.list()) == []
+
+
+def test_ingest_missing_path_is_a_usage_error(cli: Any, tmp_path: Path) -> None:
+    result = cli("--json", "ingest", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 2
+    assert "no such file" in json.loads(result.output)["error"]
+
+
+def test_validate_all_by_default(cli: Any, store: LocalStore) -> None:
+    store.write("raw/good.csv", GOOD)
+    store.write("raw/utf16.csv", GOOD.decode().encode("utf-16"))
+    result = cli("validate")
+    assert result.exit_code == 1
+    assert "unsupported_encoding" in result.output and "1 accepted, 1 rejected" in result.output
+    assert list(store.list(layout.RAW)) == []
+
+
+def test_validate_named_keys_in_either_spelling(cli: Any, store: LocalStore) -> None:
+    for name in ("a.csv", "b c.csv", "left.csv"):
+        store.write(layout.raw_key(name), GOOD)
+    result = cli("validate", "--json", "raw/a.csv", "b c.csv")
+    assert result.exit_code == 0
+    assert [item["file"] for item in json.loads(result.output)["files"]] == ["a.csv", "b c.csv"]
+    assert store.exists("raw/left.csv")
+
+
+def test_validate_unknown_key_is_a_usage_error(cli: Any) -> None:
+    result = cli("validate", "raw/ghost.csv")
+    assert result.exit_code == 2 and "raw/ghost.csv" in result.output
+
+
+def test_validate_keys_and_all_together_is_a_usage_error(cli: Any) -> None:
+    assert cli("validate", "--all", "x.csv").exit_code == 2
+
+
+def test_validate_nothing_waiting(cli: Any) -> None:
+    result = cli("validate", "--all")
+    assert result.exit_code == 0 and "Nothing is waiting in raw/" in result.output
+    assert json.loads(cli("validate", "--json").output) == {"files": [], "validated": 0, "rejected": 0}
+
+
+def test_status_human_and_json(cli: Any, store: LocalStore) -> None:
+    cli("ingest", str(SAMPLES / "sales_good.csv"), str(SAMPLES / "sales_missing_column.csv"))
+    store.write("raw/stuck.csv", GOOD)
+    human = cli("status")
+    assert human.exit_code == 0
+    assert "raw/stuck.csv" in human.output and "validated/sales_good.csv" in human.output
+    assert "missing_columns" in human.output
+    payload = json.loads(cli("status", "--json").output)
+    layers = {item["layer"]: item for item in payload["layers"]}
+    assert set(layers) == set(layout.LAYERS)
+    assert layers["raw/"]["objects"] == 1 and layers["validated/"]["bytes"] == len(GOOD)
+    assert sorted(item["key"] for item in payload["waiting"]) == ["raw/stuck.csv", "validated/sales_good.csv"]
+    assert {record["outcome"] for record in payload["recent_ingests"]} == {"validated", "rejected"}
+
+
+def test_status_of_an_empty_lake(cli: Any) -> None:
+    result = cli("status")
+    assert result.exit_code == 0 and "Nothing is waiting" in result.output
