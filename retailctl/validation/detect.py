@@ -61,7 +61,6 @@ _MAGIC = (
     (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)"),
     (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document (.xls)"),
     (b"\x1f\x8b", "a gzip archive"),
-    (b"BZh", "a bzip2 archive"),
     (b"\xfd7zXZ", "an xz archive"),
     (b"PAR1", "a Parquet file"),
     (b"%PDF", "a PDF document"),
@@ -291,10 +290,11 @@ def map_header(header: list[str], dataset: DatasetSpec, *, name: str = "the file
     }
     missing = [column for column in dataset.required_columns if column not in positions]
     if missing:
+        hint = " (is its header row missing?)" if not positions else ""
         raise InvalidFile(
             MISSING_COLUMNS,
             f"{name} is missing the required column(s) {', '.join(missing)}; its header has: "
-            f"{', '.join(cell.strip() for cell in header)}.",
+            f"{', '.join(cell.strip() for cell in header)}{hint}.",
             {"missing": missing, "header": header, "required": list(dataset.required_columns)},
         )
     used = set(positions.values())

@@ -138,3 +138,8 @@ def test_header_longer_than_the_head(config: PipelineConfig) -> None:
 
 def test_unicode_and_latin_text_in_rows_is_fine(config: PipelineConfig) -> None:
     assert inspect(good().replace("c1", "Zoë 東京 🙂").encode(), config).delimiter == ","
+
+
+def test_a_file_without_header_row_gets_a_hint(config: PipelineConfig) -> None:
+    problem = reason((ROW + "\n" + ROW + "\n").encode(), config)
+    assert problem.reason_code == "missing_columns" and "header row missing" in problem.message
