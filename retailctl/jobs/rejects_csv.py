@@ -1,0 +1,53 @@
+"""The analyst CSV of row rejects: formula-injection escaping and the exact reader.
+
+A spreadsheet runs a cell that starts with ``= + - @``, TAB or CR as a formula (OWASP "CSV injection").
+Such a cell is written with a single quote in front. A cell that already starts with a single quote
+gets one too, so :func:`unescape_cell` (drop one leading quote) gives back every value exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+ESCAPED_PREFIXES = (*FORMULA_PREFIXES, ESCAPE)
+
+REJECT_CSV_COLUMNS = (
+    "source_file",
+    "line_number",
+    "raw_row",
+    "transaction_id",
+    "reject_reason",
+    "ingest_run_id",
+    "rejected_at",
+)
+"""The columns of ``rejected/data_quality/csv/ingest_run_id=<id>/part-0000.csv``, in order."""
+
+
+def escape_cell(value: str) -> str:
+    """The cell as written to the analyst CSV."""
+    return ESCAPE + value if value.startswith(ESCAPED_PREFIXES) else value
+
+
+def unescape_cell(cell: str) -> str:
+    """The original value of a cell written by :func:`escape_cell`."""
+    return cell[1:] if cell.startswith(ESCAPE) else cell
+
+
+def read_rejects_csv(data: bytes | str) -> list[dict[str, str]]:
+    """Rows of an analyst CSV (header first) with every cell unescaped to its exact original value."""
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    return [{key: unescape_cell(value or "") for key, value in row.items() if key is not None} for row in reader]
+
+
+def write_rejects_csv(rows: list[dict[str, str]]) -> bytes:
+    """An analyst CSV of ``rows`` (the same format the silver job writes): every cell quoted and escaped."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(REJECT_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([escape_cell(str(row.get(column) or "")) for column in REJECT_CSV_COLUMNS])
+    return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,385 @@
+"""Silver transforms: raw text lines -> parsed records -> every rule checked -> typed rows or rejects.
+
+Pure ``DataFrame -> DataFrame`` functions, generic over the dataset's columns; the runner
+(:mod:`retailctl.jobs.silver_runner`) does the reading, writing and committing.
+
+Design, chosen for speed (see the runner's docstring for what was measured):
+
+- A batch of files is read once with ``spark.read.text`` (one row per physical line, invalid UTF-8
+  already shows as U+FFFD). Each line carries ``monotonically_increasing_id``; a cheap first pass
+  counts lines per ``(file, block)``, so ``line_number = id + line_base`` of its block, with no sort.
+- Quoted fields that span lines are found by quote parity: a line with an odd number of quotes opens
+  or closes a multi-line record. Only those lines' ids are collected, the records' ranges computed
+  on the driver (:func:`quoted_record_ranges`, bounded so a stray quote cannot swallow a file), and
+  only the lines inside a range are grouped back into one record.
+- Fields are split with ``from_csv`` (RFC 4180: quoted delimiters, doubled quotes); a wrong number
+  of fields shows in its corrupt-record column and becomes ``malformed_row``.
+- Every rule is a column expression on the trimmed text; each returns a reason or NULL and all
+  reasons of a row are kept. NULLs never pass a rule: a check is ``present AND NOT coalesce(ok, false)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from retailctl.config import ColumnSpec, DatasetSpec
+from retailctl.jobs.rejects_csv import ESCAPE, ESCAPED_PREFIXES, REJECT_CSV_COLUMNS
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+FILE_INDEX = "_file"
+LINE = "_line"
+TEXT = "_text"
+RAW = "_raw"
+BLANK = "_blank"
+MALFORMED = "_malformed"
+REASONS = "_reasons"
+FIELDS = "_fields"
+PROFILE = "_profile"
+
+HEADER_LINES = 1
+MAX_QUOTED_LINES = 100
+"""A quoted field may span at most this many lines; a longer span is a stray quote, not a record."""
+
+REPLACEMENT_CHARACTER = "\ufffd"
+_CORRUPT = "_corrupt"
+_TRIM = " \t"
+
+_INTEGER = r"^[+-]?[0-9]+$"
+_TIMESTAMP = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+)
+
+
+@dataclass(frozen=True)
+class ParseProfile:
+    """How the lines of a group of files split into fields: delimiter, quote, field count, positions."""
+
+    delimiter: str
+    quotechar: str
+    field_count: int
+    column_positions: tuple[tuple[str, int], ...]
+
+    def position(self, column: str) -> int | None:
+        return dict(self.column_positions).get(column)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of one column: its name, when it fails, and the sentence an analyst reads."""
+
+    name: str
+    column: str | None
+    failed: Column
+    message: str
+
+
+def quote_count_is_odd(text: Column, quotechar: str = '"') -> Column:
+    """True for a line with an odd number of quote characters (it opens or closes a multi-line field)."""
+    return ((F.length(text) - F.length(F.replace(text, F.lit(quotechar), F.lit("")))) % 2) == 1
+
+
+def quoted_record_ranges(odd_lines: Sequence[int], max_lines: int = MAX_QUOTED_LINES) -> list[tuple[int, int]]:
+    """Pair odd-quote lines into ``(first, last)`` line ranges of multi-line records.
+
+    A line opens a record and the next odd line closes it. An opener whose partner is more than
+    ``max_lines`` away (or missing) is a stray quote: it stays a single-line record and pairing
+    restarts at the next odd line. The header line never opens a record.
+    """
+    ranges: list[tuple[int, int]] = []
+    pending = sorted(line for line in odd_lines if line > HEADER_LINES)
+    index = 0
+    while index + 1 < len(pending):
+        first, last = pending[index], pending[index + 1]
+        if last - first < max_lines:
+            ranges.append((first, last))
+            index += 2
+        else:
+            index += 1
+    return ranges
+
+
+def number_lines(lines: DataFrame, blocks: DataFrame) -> DataFrame:
+    """Lines ``(_path, _block, _id, value)`` joined to their block's base -> ``(_file, _line, _text)``."""
+    joined = lines.join(F.broadcast(blocks), ["_path", "_block"])
+    return joined.select(F.col(FILE_INDEX), (F.col("_id") + F.col("_line_base")).alias(LINE), F.col("value").alias(TEXT))
+
+
+def stitch_quoted_records(numbered: DataFrame, ranges: DataFrame) -> DataFrame:
+    """Join the lines of each multi-line record (``ranges``: ``_file, _first, _last``) into one text.
+
+    Lines outside every range pass through untouched; a record keeps the number of its first line.
+    """
+    members = ranges.select(
+        FILE_INDEX, F.explode(F.sequence("_first", "_last")).alias(LINE), F.col("_first").alias("_record")
+    )
+    tagged = numbered.join(F.broadcast(members), [FILE_INDEX, LINE], "left")
+    single = tagged.where(F.col("_record").isNull()).select(FILE_INDEX, LINE, TEXT)
+    parts = F.array_sort(F.collect_list(F.struct(F.col(LINE), F.col(TEXT)))).alias("_parts")
+    multi = (
+        tagged.where(F.col("_record").isNotNull())
+        .groupBy(FILE_INDEX, "_record")
+        .agg(parts)
+        .select(F.col(FILE_INDEX), F.col("_record").alias(LINE), F.concat_ws("\n", F.col(f"_parts.{TEXT}")).alias(TEXT))
+    )
+    return single.unionByName(multi)
+
+
+def records(numbered: DataFrame) -> DataFrame:
+    """Drop the header line, strip the line terminator, flag blank lines (they are not rows)."""
+    raw = F.regexp_replace(F.col(TEXT), "\r$", "")
+    return (
+        numbered.where(F.col(LINE) > HEADER_LINES)
+        .withColumn(RAW, raw)
+        .withColumn(BLANK, F.col(RAW).rlike(r"^\s*$"))
+        .drop(TEXT)
+    )
+
+
+def parse_fields(df: DataFrame, profiles: Sequence[ParseProfile], dataset: DatasetSpec) -> DataFrame:
+    """Split ``_raw`` into the dataset's columns (text) by each row's ``_profile``; flag ``_malformed``.
+
+    Adds a struct column ``_fields`` with one string per dataset column (NULL when the file lacks the
+    column or the field is empty) and ``_malformed`` (the wrong number of fields).
+    """
+    parsed: Column | None = None
+    for index, profile in enumerate(profiles):
+        schema = ", ".join([*(f"_c{i} STRING" for i in range(profile.field_count)), f"{_CORRUPT} STRING"])
+        options = {
+            "sep": profile.delimiter,
+            "quote": profile.quotechar,
+            "escape": profile.quotechar,
+            "mode": "PERMISSIVE",
+            "columnNameOfCorruptRecord": _CORRUPT,
+        }
+        fields = F.from_csv(F.col(RAW), schema, options)
+        values = []
+        for column in dataset.columns:
+            position = profile.position(column.name)
+            value = fields[f"_c{position}"] if position is not None else F.lit(None).cast("string")
+            values.append(value.alias(column.name))
+        shaped = F.struct(*values, fields[_CORRUPT].isNotNull().alias(MALFORMED))
+        condition = F.col(PROFILE) == index
+        parsed = F.when(condition, shaped) if parsed is None else parsed.when(condition, shaped)
+    if parsed is None:
+        raise ValueError("parse_fields needs at least one parse profile")
+    return df.withColumn(FIELDS, F.when(~F.col(BLANK), parsed)).withColumn(
+        MALFORMED, F.coalesce(F.col(f"{FIELDS}.{MALFORMED}"), F.lit(False))
+    )
+
+
+def field(column: str) -> Column:
+    """The raw text of a dataset column, as parsed."""
+    return F.col(f"{FIELDS}.`{column}`")
+
+
+def _trimmed_sql(column: str) -> str:
+    return f"nullif(trim(BOTH '{_TRIM}' FROM {FIELDS}.`{column}`), '')"
+
+
+def trimmed(column: str) -> Column:
+    """The text of a column without surrounding spaces and tabs; NULL when blank."""
+    return F.expr(_trimmed_sql(column))
+
+
+def typed(spec: ColumnSpec) -> Column:
+    """The stored value of a column: its trimmed text cast strictly to the column's type (NULL if invalid).
+
+    A strict pattern guards every cast (Spark casts ``'2.5'`` to the int 2), and ``try_cast`` turns
+    overflow and impossible dates (``2024-02-30``) into NULL, with or without ANSI mode.
+    """
+    text_sql = _trimmed_sql(spec.name)
+    text = F.expr(text_sql)
+    if spec.type == "integer":
+        return F.when(text.rlike(_INTEGER), F.expr(f"try_cast({text_sql} AS int)"))
+    if spec.type == "decimal":
+        return F.when(text.rlike(_decimal_pattern(spec)), F.expr(f"try_cast({text_sql} AS {spec.spark_type})"))
+    if spec.type == "timestamp":
+        with_minutes = f"regexp_replace({text_sql}, '([+-][0-9]{{2}})$', '$1:00')"
+        with_colon = f"regexp_replace({with_minutes}, '([+-][0-9]{{2}})([0-9]{{2}})$', '$1:$2')"
+        return F.when(text.rlike(_TIMESTAMP), F.expr(f"try_cast({with_colon} AS timestamp)"))
+    if spec.normalize == "lower":
+        return F.lower(text)
+    if spec.normalize == "upper":
+        return F.upper(text)
+    return text
+
+
+def _decimal_pattern(spec: ColumnSpec) -> str:
+    return rf"^[+-]?([0-9]+(\.[0-9]{{0,{spec.scale}}})?|\.[0-9]{{1,{spec.scale}}})$"
+
+
+def column_rules(spec: ColumnSpec) -> list[Rule]:
+    """Every rule of one column as a NULL-safe failure condition on its parsed text."""
+    text = trimmed(spec.name)
+    present = text.isNotNull()
+    value = typed(spec)
+
+    def failed(ok: Column) -> Column:
+        return present & ~F.coalesce(ok, F.lit(False))
+
+    rules: list[Rule] = []
+    if spec.required:
+        rules.append(Rule("required", spec.name, ~present, f"{spec.name} is required and is missing or blank"))
+    if spec.max_length is not None:
+        rules.append(
+            Rule("max_length", spec.name, failed(F.length(text) <= spec.max_length),
+                 f"{spec.name} is longer than {spec.max_length} characters")
+        )
+    if spec.pattern is not None:
+        rules.append(Rule("pattern", spec.name, failed(text.rlike(spec.pattern)), f"{spec.name} does not match {spec.pattern}"))
+    if spec.type == "integer":
+        rules.append(Rule("integer", spec.name, failed(value.isNotNull()), f"{spec.name} is not a whole number that fits an int"))
+    elif spec.type == "decimal":
+        rules.append(
+            Rule("decimal", spec.name, failed(value.isNotNull()),
+                 f"{spec.name} is not a plain decimal with at most {spec.scale} decimal places that fits {spec.spark_type}")
+        )
+    elif spec.type == "timestamp":
+        rules.append(
+            Rule("timestamp", spec.name, failed(value.isNotNull()),
+                 f"{spec.name} is not a valid ISO 8601 timestamp (YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH:MM])")
+        )
+    if spec.type in ("integer", "decimal"):
+        if spec.exclusive_min is not None:
+            rules.append(
+                Rule("exclusive_min", spec.name, value.isNotNull() & ~F.coalesce(value > spec.exclusive_min, F.lit(False)),
+                     f"{spec.name} must be greater than {_number(spec.exclusive_min)}")
+            )
+        if spec.min is not None:
+            rules.append(
+                Rule("min", spec.name, value.isNotNull() & ~F.coalesce(value >= spec.min, F.lit(False)),
+                     f"{spec.name} must be at least {_number(spec.min)}")
+            )
+    if spec.allowed:
+        if spec.case_insensitive:
+            ok = F.upper(text).isin([v.upper() for v in spec.allowed])
+        else:
+            ok = text.isin(list(spec.allowed))
+        rules.append(Rule("allowed", spec.name, failed(ok), f"{spec.name} must be one of {', '.join(spec.allowed)}"))
+    return rules
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _reason(rule: Rule, value: Column) -> Column:
+    return F.when(
+        rule.failed,
+        F.struct(F.lit(rule.name).alias("rule"), F.lit(rule.column).cast("string").alias("column"),
+                 value.alias("value"), F.lit(rule.message).alias("message")),
+    )
+
+
+def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """Add ``_reasons``: every rule the row fails (empty when valid), NULL for blank lines.
+
+    ``invalid_utf8`` (a U+FFFD in the line) and ``malformed_row`` (wrong field count) are row rules;
+    a malformed row is not checked column by column, as its fields are misaligned.
+    """
+    null_text = F.lit(None).cast("string")
+    row_rules = [
+        _reason(Rule("invalid_utf8", None, F.col(RAW).contains(REPLACEMENT_CHARACTER),
+                     "the row has bytes that are not valid UTF-8"), null_text),
+        _reason(Rule("malformed_row", None, F.col(MALFORMED),
+                     f"the row does not have the {len(dataset.columns)}-column layout of the file's header"), null_text),
+    ]
+    column_reasons = [
+        F.when(~F.col(MALFORMED), _reason(rule, field(spec.name)))
+        for spec in dataset.columns
+        for rule in column_rules(spec)
+    ]
+    reasons = F.filter(F.array(*row_rules, *column_reasons), lambda reason: reason.isNotNull())
+    return df.withColumn(REASONS, F.when(~F.col(BLANK), reasons))
+
+
+def label_files(df: DataFrame, run_ids: Sequence[str], names: Sequence[str], profiles: Sequence[int]) -> DataFrame:
+    """Give each row its file's ``ingest_run_id``, ``source_file`` and parse profile, by ``_file`` index."""
+    def lookup(values: Sequence[object]) -> Column:
+        return F.array(*[F.lit(v) for v in values])[F.col(FILE_INDEX)]
+
+    return (
+        df.withColumn("ingest_run_id", lookup(run_ids))
+        .withColumn("source_file", lookup(names))
+        .withColumn(PROFILE, lookup(profiles))
+    )
+
+
+def classify(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """Typed dataset columns and ``_reasons`` for every record; ``_raw`` and the key text kept for rejects only.
+
+    The result is what the runner persists: valid rows and rejects are both selected from it.
+    """
+    checked = check_rules(df, dataset)
+    is_reject = F.size(F.col(REASONS)) > 0
+    key = trimmed(dataset.dedup_key)
+    return checked.select(
+        FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file",
+        *[typed(spec).alias(spec.name) for spec in dataset.columns],
+        REASONS,
+        F.when(is_reject, F.col(RAW)).alias(RAW),
+        F.when(is_reject & ~F.col(MALFORMED), key).alias(f"_key_{dataset.dedup_key}"),
+    )
+
+
+def valid_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: datetime) -> DataFrame:
+    """The silver rows: dataset columns in their types, lineage columns, and the partition (UTC date)."""
+    return classified.where(F.size(F.col(REASONS)) == 0).select(
+        *[F.col(spec.name).cast(spec.spark_type) for spec in dataset.columns],
+        "ingest_run_id",
+        "source_file",
+        F.col(LINE).cast("long").alias("source_line"),
+        F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
+        F.to_date(F.col(dataset.partition_column)).alias(dataset.partition_name),
+    )
+
+
+def reject_rows(classified: DataFrame, dataset: DatasetSpec, rejected_at: datetime) -> DataFrame:
+    """The row rejects: where each came from, its original text, every reason, and its run."""
+    return classified.where(F.size(F.col(REASONS)) > 0).select(
+        "source_file",
+        F.col(LINE).cast("long").alias("line_number"),
+        F.col(RAW).alias("raw_row"),
+        F.col(f"_key_{dataset.dedup_key}").alias(dataset.dedup_key),
+        F.col(REASONS).alias("reject_reason"),
+        "ingest_run_id",
+        F.lit(rejected_at).cast("timestamp").alias("rejected_at"),
+    )
+
+
+def outcome_counts(classified: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """Rows per (file, blank, partition day, distinct failed rules): everything the ingest record needs."""
+    return classified.groupBy(
+        F.col(FILE_INDEX),
+        F.col(BLANK),
+        F.to_date(F.col(dataset.partition_column)).alias("day"),
+        F.array_sort(F.array_distinct(F.transform(F.col(REASONS), lambda reason: reason["rule"]))).alias("rules"),
+    ).count()
+
+
+def escape_formula(text: Column) -> Column:
+    """A spreadsheet-safe cell (see :mod:`retailctl.jobs.rejects_csv`), as a column expression."""
+    return F.when(text.substr(1, 1).isin(list(ESCAPED_PREFIXES)), F.concat(F.lit(ESCAPE), text)).otherwise(text)
+
+
+def analyst_csv_rows(rejects: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """Reject records as the analyst CSV's text cells, escaped against formula injection."""
+    cells = {
+        "source_file": F.col("source_file"),
+        "line_number": F.col("line_number").cast("string"),
+        "raw_row": F.col("raw_row"),
+        "transaction_id": F.col(dataset.dedup_key),
+        "reject_reason": F.to_json(F.col("reject_reason")),
+        "ingest_run_id": F.col("ingest_run_id"),
+        "rejected_at": F.date_format(F.col("rejected_at"), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"),
+    }
+    return rejects.select(*[escape_formula(cells[name]).alias(name) for name in REJECT_CSV_COLUMNS])

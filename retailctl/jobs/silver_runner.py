@@ -1,0 +1,490 @@
+"""The silver runner: validated/ files -> staged silver and row rejects -> published -> archived.
+
+One batch is one set of Spark jobs over all its files (each row keeps its own file's run id):
+
+1. a line-count pass over the raw text: lines and odd-quote line ids per ``(file, block)``;
+2. the main pass: number, stitch, parse, check and type every record once, persisted to disk, then
+   written as the valid rows (repartitioned by day, one file per day) to staging;
+3. small passes over the persisted result: counts per file, rule and day; rejects as JSON lines and
+   as the analyst CSV (repartitioned by run id: one file per run).
+
+Everything goes to ``_staging/silver/<batch run id>/`` first and is then published with store
+moves; the files are archived and their ingest records updated last. Any failure rolls the batch
+back (published objects deleted, archived files moved back, staging removed); a failed batch of
+several files is retried file by file, and a file that fails alone goes to rejected/system/.
+``checkpoint(step)`` runs at ``staged``, ``publishing`` (after the first published object),
+``published``, ``archiving`` (after the first archived file) and ``archived``.
+
+Why persist rather than parse twice: valid rows and rejects need different files and columns, and
+Spark writes one output per job; persisting the classified records (``DISK_ONLY``: memory stays flat
+in input size) lets the reject and count passes read that instead of parsing the source again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import traceback
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from retailctl import layout
+from retailctl.config import DatasetSpec, PipelineConfig
+from retailctl.errors import FileRejected, UsageError
+from retailctl.records import update_ingest_record
+from retailctl.rejection import SystemRejection, reject_file
+from retailctl.storage import ObjectStore, read_json_or
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from retailctl.jobs.silver import ParseProfile
+
+Checkpoint = Callable[[str], None]
+STAGE = "silver"
+_SPARK_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*(/[A-Za-z0-9][A-Za-z0-9._\- ]*)*$")
+_PARTITION_DIR = re.compile(r"^(?P<name>[^=/]+)=(?P<value>[^/]+)/(?P<file>[^/]+)$")
+
+
+@dataclass(frozen=True)
+class SilverFileResult:
+    """What silver did with one file."""
+
+    file: str
+    ingest_run_id: str
+    outcome: Literal["archived", "rejected"]
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    rejects_by_rule: dict[str, int] = field(default_factory=dict)
+    partitions: tuple[str, ...] = ()
+    archive_key: str | None = None
+    reason: SystemRejection | None = None
+    seconds: float = 0.0
+    lines: int = 0
+    blank_lines: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        result = asdict(self)
+        result["partitions"] = list(self.partitions)
+        result["reason"] = self.reason.to_dict() if self.reason else None
+        return result
+
+
+@dataclass(frozen=True)
+class SilverBatchResult:
+    """Every file of one ``run_silver`` call, with the batch's own run id."""
+
+    batch_run_id: str
+    files: tuple[SilverFileResult, ...]
+    seconds: float
+
+    @property
+    def rejected(self) -> tuple[SilverFileResult, ...]:
+        return tuple(result for result in self.files if result.outcome == "rejected")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"batch_run_id": self.batch_run_id, "seconds": self.seconds, "files": [f.to_dict() for f in self.files]}
+
+
+@dataclass(frozen=True)
+class SilverInput:
+    """A validated file ready for Spark, with the validation record that says how to parse it."""
+
+    name: str
+    key: str
+    ingest_run_id: str
+    record: dict[str, Any]
+
+    def parse_profile(self) -> ParseProfile:
+        from retailctl.jobs.silver import ParseProfile
+
+        positions = tuple(sorted((str(k), int(v)) for k, v in self.record["column_positions"].items()))
+        return ParseProfile(
+            delimiter=str(self.record["delimiter"]),
+            quotechar=str(self.record.get("quotechar") or '"'),
+            field_count=len(self.record["header"]),
+            column_positions=positions,
+        )
+
+
+def run_silver(
+    spark: SparkSession,
+    store: ObjectStore,
+    config: PipelineConfig,
+    names: list[str] | None = None,
+    *,
+    checkpoint: Checkpoint | None = None,
+) -> SilverBatchResult:
+    """Run silver over the named files of validated/ (every file there when ``names`` is None)."""
+    started = time.monotonic()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    batch_run_id = layout.new_run_id()
+    if names is None:
+        names = [layout.name_in(layout.VALIDATED, info.key) for info in store.list(layout.VALIDATED)]
+    missing = [name for name in names if not store.exists(layout.validated_key(name))]
+    if missing:
+        raise UsageError(f"not waiting in {layout.VALIDATED}: {', '.join(missing)}")
+    results: list[SilverFileResult] = []
+    inputs: list[SilverInput] = []
+    for name in names:
+        try:
+            inputs.append(prepare_input(store, config, name))
+        except FileRejected as problem:
+            results.append(_reject_whole(store, name, _record_run_id(store, name), problem, started))
+    if inputs:
+        results.extend(_run_with_fallback(spark, store, config, inputs, batch_run_id, checkpoint or _no_checkpoint, started))
+    order = {name: index for index, name in enumerate(names)}
+    ordered = tuple(sorted(results, key=lambda result: order.get(result.file, len(order))))
+    return SilverBatchResult(batch_run_id=batch_run_id, files=ordered, seconds=round(time.monotonic() - started, 3))
+
+
+def prepare_input(store: ObjectStore, config: PipelineConfig, name: str) -> SilverInput:
+    """The file's validation record, or a fresh description when the record is missing or stale.
+
+    Raises FileRejected when the file would not pass validation.
+    """
+    key = layout.validated_key(name)
+    record = read_json_or(store, layout.validation_record_key(name), None)
+    if not isinstance(record, dict) or record.get("size") != store.head(key).size:
+        from retailctl.validation import describe_in_place
+
+        run_id = record.get("ingest_run_id") if isinstance(record, dict) else None
+        record = describe_in_place(store, key, config, run_id)
+    return SilverInput(name=name, key=key, ingest_run_id=str(record["ingest_run_id"]), record=record)
+
+
+def _record_run_id(store: ObjectStore, name: str) -> str:
+    record = read_json_or(store, layout.validation_record_key(name), None)
+    return str(record.get("ingest_run_id")) if isinstance(record, dict) and record.get("ingest_run_id") else layout.new_run_id()
+
+
+def _no_checkpoint(step: str) -> None:
+    return None
+
+
+def _run_with_fallback(
+    spark: SparkSession,
+    store: ObjectStore,
+    config: PipelineConfig,
+    inputs: list[SilverInput],
+    batch_run_id: str,
+    checkpoint: Checkpoint,
+    started: float,
+) -> list[SilverFileResult]:
+    """The whole batch at once; if that fails, each file on its own so one bad file fails alone."""
+    try:
+        return _run_batch(spark, store, config, inputs, batch_run_id, checkpoint, started)
+    except Exception as error:
+        if len(inputs) == 1:
+            return [_reject_whole(store, inputs[0].name, inputs[0].ingest_run_id, error, started, traceback.format_exc())]
+    results = []
+    for one in inputs:
+        try:
+            results.extend(_run_batch(spark, store, config, [one], layout.new_run_id(), checkpoint, started))
+        except Exception as error:
+            results.append(_reject_whole(store, one.name, one.ingest_run_id, error, started, traceback.format_exc()))
+    return results
+
+
+def _reject_whole(
+    store: ObjectStore, name: str, run_id: str, error: BaseException, started: float, stacktrace: str | None = None
+) -> SilverFileResult:
+    """Send a file to rejected/system/ with the reason, and say so in its ingest record."""
+    key = layout.validated_key(name)
+    size = store.head(key).size if store.exists(key) else None
+    rejection = SystemRejection(
+        file=name,
+        source_key=key,
+        stage=STAGE,
+        reason_code=str(getattr(error, "reason_code", "job_failed")),
+        message=str(getattr(error, "message", "") or f"the silver job failed: {type(error).__name__}: {error}"),
+        ingest_run_id=run_id,
+        details=dict(getattr(error, "details", {}) or {}),
+        size=size,
+        error_type=type(error).__name__,
+        stacktrace=stacktrace or "".join(traceback.format_exception(error)),
+    )
+    reject_file(store, rejection)
+    seconds = round(time.monotonic() - started, 3)
+    update_ingest_record(
+        store, run_id, outcome="rejected",
+        silver={"outcome": "rejected", "reason_code": rejection.reason_code, "message": rejection.message,
+                "rejected_key": layout.system_reject_key(name), "seconds": seconds},
+    )
+    return SilverFileResult(file=name, ingest_run_id=run_id, outcome="rejected", reason=rejection, seconds=seconds)
+
+
+class _Commit:
+    """Everything one batch run put in the lake, so that a failure can take it all back."""
+
+    def __init__(self, store: ObjectStore, staging: str) -> None:
+        self.store = store
+        self.staging = staging
+        self.published: list[str] = []
+        self.archived: list[tuple[str, str]] = []
+
+    def publish(self, staged: str, final: str) -> None:
+        self.store.move(staged, final)
+        self.published.append(final)
+
+    def archive(self, source: str, target: str) -> None:
+        self.store.move(source, target)
+        self.archived.append((source, target))
+
+    def rollback(self) -> None:
+        for key in self.published:
+            self.store.delete(key)
+        for source, target in self.archived:
+            if self.store.exists(target):
+                self.store.move(target, source)
+        self.store.delete_prefix(self.staging)
+
+
+@contextmanager
+def _persisted(df: DataFrame) -> Iterator[DataFrame]:
+    from pyspark import StorageLevel
+
+    df.persist(StorageLevel.DISK_ONLY)
+    try:
+        yield df
+    finally:
+        df.unpersist()
+
+
+def _run_batch(
+    spark: SparkSession,
+    store: ObjectStore,
+    config: PipelineConfig,
+    inputs: list[SilverInput],
+    batch_run_id: str,
+    checkpoint: Checkpoint,
+    started: float,
+) -> list[SilverFileResult]:
+    staging = layout.staging_prefix(STAGE, batch_run_id)
+    commit = _Commit(store, staging)
+    try:
+        stats = _stage(spark, store, config.dataset, inputs, staging)
+        checkpoint("staged")
+        _publish(store, commit, staging, config.dataset, checkpoint)
+        checkpoint("published")
+        finished = datetime.now(UTC)
+        archive_keys = {}
+        for one in inputs:
+            archive_keys[one.name] = layout.archive_key(one.name, one.ingest_run_id, finished)
+            commit.archive(one.key, archive_keys[one.name])
+            if len(commit.archived) == 1:
+                checkpoint("archiving")
+        checkpoint("archived")
+        seconds = round(time.monotonic() - started, 3)
+        results = [
+            _file_result(one, stats.get(index, _FileStats()), archive_keys[one.name], batch_run_id, seconds, store)
+            for index, one in enumerate(inputs)
+        ]
+        store.delete_prefix(staging)
+        return results
+    except BaseException:
+        commit.rollback()
+        raise
+
+
+@dataclass
+class _FileStats:
+    lines: int = 0
+    blank_lines: int = 0
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    rejects_by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    partitions: set[str] = field(default_factory=set)
+
+
+def _file_result(
+    one: SilverInput, stats: _FileStats, archive_key: str, batch_run_id: str, seconds: float, store: ObjectStore
+) -> SilverFileResult:
+    result = SilverFileResult(
+        file=one.name,
+        ingest_run_id=one.ingest_run_id,
+        outcome="archived",
+        rows_read=stats.rows_valid + stats.rows_rejected,
+        rows_valid=stats.rows_valid,
+        rows_rejected=stats.rows_rejected,
+        rejects_by_rule=dict(sorted(stats.rejects_by_rule.items())),
+        partitions=tuple(sorted(stats.partitions)),
+        archive_key=archive_key,
+        seconds=seconds,
+        lines=stats.lines,
+        blank_lines=stats.blank_lines,
+    )
+    silver = {
+        "outcome": "archived",
+        "batch_run_id": batch_run_id,
+        "lines": result.lines,
+        "header_lines": 1,
+        "blank_lines": result.blank_lines,
+        "rows_read": result.rows_read,
+        "rows_valid": result.rows_valid,
+        "rows_rejected": result.rows_rejected,
+        "rejects_by_rule": result.rejects_by_rule,
+        "partitions": list(result.partitions),
+        "dq_json_key": layout.dq_json_key(one.ingest_run_id) if result.rows_rejected else None,
+        "dq_csv_key": layout.dq_csv_key(one.ingest_run_id) if result.rows_rejected else None,
+        "archive_key": archive_key,
+        "seconds": seconds,
+        "finished_at": datetime.now(UTC).isoformat(),
+    }
+    update_ingest_record(store, one.ingest_run_id, outcome="archived", archive_key=archive_key, silver=silver)
+    return result
+
+
+def _staging_area(staging: str, area: str) -> str:
+    return f"{staging}{area}/"
+
+
+def _path_key(uri: str) -> str:
+    """A Spark file path and a store URI reduced to the same comparable form."""
+    return unquote(urlsplit(uri).path) if "://" in uri or uri.startswith("file:") else uri
+
+
+def _spark_paths(store: ObjectStore, inputs: list[SilverInput], staging: str) -> list[str]:
+    """Where Spark reads each input; a name Hadoop would misread (globs, colons, hidden) is read from a copy."""
+    paths = []
+    for index, one in enumerate(inputs):
+        key = one.key
+        if not _SPARK_SAFE_NAME.match(one.name):
+            key = f"{_staging_area(staging, 'input')}{index:05d}.csv"
+            store.copy(one.key, key)
+        paths.append(store.uri(key))
+    return paths
+
+
+def _stage(
+    spark: SparkSession, store: ObjectStore, dataset: DatasetSpec, inputs: list[SilverInput], staging: str
+) -> dict[int, _FileStats]:
+    """Run the Spark jobs of a batch, writing everything to staging; returns per-file counts."""
+    from pyspark.sql import functions as F
+
+    from retailctl.jobs import silver
+
+    paths = _spark_paths(store, inputs, staging)
+    file_index = {_path_key(path): index for index, path in enumerate(paths)}
+    lines = spark.read.option("lineSep", "\n").text(paths).select(
+        F.col("_metadata.file_path").alias("_path"),
+        F.col("_metadata.file_block_start").alias("_block"),
+        F.monotonically_increasing_id().alias("_id"),
+        F.col("value"),
+    )
+    blocks = (
+        lines.groupBy("_path", "_block")
+        .agg(F.count(F.lit(1)).alias("lines"), F.min("_id").alias("first_id"),
+             F.collect_list(F.when(silver.quote_count_is_odd(F.col("value")), F.col("_id"))).alias("odd_ids"))
+        .collect()
+    )
+    stats: dict[int, _FileStats] = defaultdict(_FileStats)
+    block_rows: list[tuple[str, int, int, int]] = []
+    ranges: list[tuple[int, int, int]] = []
+    odd_lines: dict[int, list[int]] = defaultdict(list)
+    for block in sorted(blocks, key=lambda row: (row["_path"], row["_block"])):
+        index = file_index[_path_key(block["_path"])]
+        line_base = stats[index].lines - block["first_id"] + 1
+        block_rows.append((block["_path"], block["_block"], index, line_base))
+        odd_lines[index].extend(line_id + line_base for line_id in block["odd_ids"])
+        stats[index].lines += block["lines"]
+    for index, odd in odd_lines.items():
+        ranges.extend((index, first, last) for first, last in silver.quoted_record_ranges(odd))
+    block_df = spark.createDataFrame(block_rows, "_path string, _block long, _file int, _line_base long")
+    numbered = silver.number_lines(lines, block_df)
+    if ranges:
+        numbered = silver.stitch_quoted_records(numbered, spark.createDataFrame(ranges, "_file int, _first long, _last long"))
+
+    profiles = []
+    profile_of = []
+    for one in inputs:
+        profile = one.parse_profile()
+        if profile not in profiles:
+            profiles.append(profile)
+        profile_of.append(profiles.index(profile))
+    labelled = silver.label_files(
+        silver.records(numbered), [one.ingest_run_id for one in inputs], [one.name for one in inputs], profile_of
+    )
+    parsed = silver.parse_fields(labelled, profiles, dataset)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with _persisted(silver.classify(parsed, dataset)) as classified:
+        partition = dataset.partition_name
+        (
+            silver.valid_rows(classified, dataset, now)
+            .repartition(partition)
+            .write.partitionBy(partition)
+            .parquet(store.uri(_staging_area(staging, "processed")))
+        )
+        any_rejects = False
+        for row in silver.outcome_counts(classified, dataset).collect():
+            counted = stats[row[silver.FILE_INDEX]]
+            if row[silver.BLANK]:
+                counted.blank_lines += row["count"]
+            elif row["rules"]:
+                any_rejects = True
+                counted.rows_rejected += row["count"]
+                for rule in row["rules"]:
+                    counted.rejects_by_rule[rule] += row["count"]
+            else:
+                counted.rows_valid += row["count"]
+                counted.partitions.add(row["day"].isoformat())
+        if any_rejects:
+            _stage_rejects(silver.reject_rows(classified, dataset, now), dataset, store, staging)
+    return stats
+
+
+def _stage_rejects(rejects: DataFrame, dataset: DatasetSpec, store: ObjectStore, staging: str) -> None:
+    """Row rejects as JSON lines and as the analyst CSV, one file of each per run id."""
+    from pyspark.sql import functions as F
+
+    from retailctl.jobs import silver
+
+    with _persisted(rejects.repartition("ingest_run_id")) as by_run:
+        (
+            by_run.withColumn("_run", F.col("ingest_run_id"))
+            .write.partitionBy("_run")
+            .option("ignoreNullFields", "false")
+            .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+            .json(store.uri(_staging_area(staging, "dq_json")))
+        )
+        (
+            silver.analyst_csv_rows(by_run, dataset)
+            .withColumn("_run", F.col("ingest_run_id"))
+            .write.partitionBy("_run")
+            .options(header="true", quoteAll="true", escape='"', lineSep="\n", encoding="UTF-8")
+            .csv(store.uri(_staging_area(staging, "dq_csv")))
+        )
+
+
+def _staged_files(store: ObjectStore, area: str) -> Iterator[tuple[str, str, str]]:
+    """``(key, partition value, file name)`` of each data file Spark wrote under ``area``."""
+    for info in store.list(area):
+        match = _PARTITION_DIR.match(info.key[len(area):])
+        if match and not match["file"].startswith((".", "_")):
+            yield info.key, unquote(match["value"]), match["file"]
+
+
+def _publish(store: ObjectStore, commit: _Commit, staging: str, dataset: DatasetSpec, checkpoint: Checkpoint) -> None:
+    """Move staged files to their places: silver by day, one rejects JSON and one CSV per run."""
+    moves = [
+        (key, layout.processed_partition(day, dataset.partition_name) + name)
+        for key, day, name in _staged_files(store, _staging_area(staging, "processed"))
+    ]
+    for area, final_key in (("dq_json", layout.dq_json_key), ("dq_csv", layout.dq_csv_key)):
+        runs: dict[str, list[str]] = defaultdict(list)
+        for key, run_id, _ in _staged_files(store, _staging_area(staging, area)):
+            runs[run_id].append(key)
+        for run_id, keys in runs.items():
+            if len(keys) != 1:
+                raise RuntimeError(f"expected one staged {area} file for run {run_id}, found {len(keys)}")
+            moves.append((keys[0], final_key(run_id)))
+    for staged, final in moves:
+        commit.publish(staged, final)
+        if len(commit.published) == 1:
+            checkpoint("publishing")
