@@ -1,0 +1,159 @@
+"""Every row rule of the default dataset, on small inline rows run through the pure transforms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from retailctl.config import load_dataset
+from retailctl.jobs import silver
+from retailctl.jobs.silver import ParseProfile, quoted_record_ranges
+from tests.silver.silver_files import HEADER, row
+
+pytestmark = pytest.mark.spark
+
+DATASET = load_dataset("fact_sales", None)
+
+CASES: dict[str, list[tuple[str, set[tuple[str, str | None]]]]] = {
+    "valid": [
+        (row(), set()),
+        (row(quantity="+3", unit_price=".5", customer_id=""), set()),
+        (row(payment_method=" CARD ", store_id="  S9 "), set()),
+        (row(transaction_id="A" * 64), set()),
+    ],
+    "required": [
+        (row(transaction_id=""), {("required", "transaction_id")}),
+        (row(store_id="   "), {("required", "store_id")}),
+        (row(quantity=""), {("required", "quantity")}),
+        (row(currency="", sold_at=""), {("required", "currency"), ("required", "sold_at")}),
+    ],
+    "max_length": [(row(transaction_id="A" * 65), {("max_length", "transaction_id")})],
+    "pattern": [
+        (row(transaction_id="T 1"), {("pattern", "transaction_id")}),
+        (row(transaction_id="T#1"), {("pattern", "transaction_id")}),
+    ],
+    "integer": [
+        (row(quantity=value), {("integer", "quantity")}) for value in ("2.5", "1e3", " 3x", "99999999999", "two")
+    ],
+    "exclusive_min": [
+        (row(quantity="0"), {("exclusive_min", "quantity")}),
+        (row(quantity="-4"), {("exclusive_min", "quantity")}),
+    ],
+    "min": [(row(unit_price="-0.01"), {("min", "unit_price")})],
+    "decimal": [
+        (row(unit_price=value), {("decimal", "unit_price")})
+        for value in ("1.001", "1e2", "1,50", "abc", "12345678901.00", "NaN", "--1")
+    ],
+    "allowed": [
+        (row(currency="usd"), {("allowed", "currency")}),
+        (row(currency="XYZ"), {("allowed", "currency")}),
+        (row(payment_method="bitcoin"), {("allowed", "payment_method")}),
+    ],
+    "timestamp": [
+        (row(sold_at=value), {("timestamp", "sold_at")})
+        for value in ("2024-02-30T10:00:00", "garbage", "2024-01-01", "2024-01-01T25:00:00", "01/02/2024 10:00", "2024-13-01 10:00:00")
+    ],
+    "several": [
+        (row(quantity="x", currency="usd", sold_at="never"),
+         {("integer", "quantity"), ("allowed", "currency"), ("timestamp", "sold_at")}),
+    ],
+    "malformed_row": [
+        ("T9,S1,P1", {("malformed_row", None)}),
+        (row() + ",extra", {("malformed_row", None)}),
+    ],
+    "invalid_utf8": [(row(store_id="S\ufffd1"), {("invalid_utf8", None)})],
+}
+LINES = [(name, index, text) for name, cases in CASES.items() for index, (text, _) in enumerate(cases)]
+BLANK_LINES = ["", "   ", "\r"]
+
+
+@pytest.fixture(scope="module")
+def classified(spark: Any) -> dict[int, Any]:
+    """Every case line classified in one Spark job, by line number."""
+    texts = [text for _, _, text in LINES] + BLANK_LINES
+    lines = spark.createDataFrame([(0, number + 2, text) for number, text in enumerate(texts)], "_file int, _line long, _text string")
+    profile = ParseProfile(",", '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
+    labelled = silver.label_files(silver.records(lines), ["run-1"], ["f.csv"], [0])
+    parsed = silver.parse_fields(labelled, [profile], DATASET)
+    return {record[silver.LINE]: record for record in silver.classify(parsed, DATASET).collect()}
+
+
+def _outcome(classified: dict[int, Any], rule: str, index: int) -> tuple[Any, set[tuple[str, str | None]]]:
+    number = LINES.index((rule, index, CASES[rule][index][0])) + 2
+    record = classified[number]
+    return record, {(reason["rule"], reason["column"]) for reason in record[silver.REASONS]}
+
+
+def _check(classified: dict[int, Any], rule: str) -> None:
+    for index, (text, expected) in enumerate(CASES[rule]):
+        _, reasons = _outcome(classified, rule, index)
+        assert reasons == expected, f"{rule} case {text!r}"
+
+
+def test_valid_rows_pass_and_are_typed(classified: dict[int, Any]) -> None:
+    _check(classified, "valid")
+    first, _ = _outcome(classified, "valid", 0)
+    assert (first["quantity"], first["unit_price"], first["sold_at"]) == (2, Decimal("3.50"), datetime(2024, 3, 1, 10))
+    second, _ = _outcome(classified, "valid", 1)
+    assert (second["quantity"], second["unit_price"], second["customer_id"]) == (3, Decimal("0.50"), None)
+    third, _ = _outcome(classified, "valid", 2)
+    assert (third["payment_method"], third["store_id"]) == ("card", "S9")
+
+
+@pytest.mark.parametrize("rule", ["required", "max_length", "pattern", "integer", "exclusive_min", "min", "decimal",
+                                  "allowed", "timestamp", "malformed_row", "invalid_utf8"])
+def test_rule(classified: dict[int, Any], rule: str) -> None:
+    _check(classified, rule)
+
+
+def test_every_failed_rule_is_kept_with_its_value(classified: dict[int, Any]) -> None:
+    _check(classified, "several")
+    record, _ = _outcome(classified, "several", 0)
+    assert {r["column"]: r["value"] for r in record[silver.REASONS]} == {"quantity": "x", "currency": "usd", "sold_at": "never"}
+    assert all(r["message"] for r in record[silver.REASONS])
+
+
+def test_missing_value_fails_required_only_never_slips_through(classified: dict[int, Any]) -> None:
+    record, reasons = _outcome(classified, "required", 2)
+    assert reasons == {("required", "quantity")} and record["quantity"] is None
+
+
+def test_rejects_keep_raw_text_and_readable_key(classified: dict[int, Any]) -> None:
+    malformed, _ = _outcome(classified, "malformed_row", 0)
+    assert malformed[silver.RAW] == "T9,S1,P1"
+    invalid, _ = _outcome(classified, "invalid_utf8", 0)
+    assert invalid["_key_transaction_id"] == "T1"
+
+
+def test_blank_lines_are_not_rows(classified: dict[int, Any]) -> None:
+    blanks = [record for number, record in classified.items() if number >= len(LINES) + 2]
+    assert len(blanks) == len(BLANK_LINES)
+    assert all(record[silver.BLANK] and record[silver.REASONS] is None for record in blanks)
+
+
+def test_timestamps_with_offsets_are_stored_in_utc(spark: Any) -> None:
+    values = {
+        "2024-01-01T23:30:00-05:00": datetime(2024, 1, 2, 4, 30),
+        "2024-01-01T00:15:00+01:00": datetime(2023, 12, 31, 23, 15),
+        "2024-01-01 10:00:00.123Z": datetime(2024, 1, 1, 10, 0, 0, 123000),
+        "2024-01-01T10:00:00+0200": datetime(2024, 1, 1, 8),
+        "2024-01-01T10:00": datetime(2024, 1, 1, 10),
+    }
+    lines = spark.createDataFrame(
+        [(0, i + 2, row(sold_at=value)) for i, value in enumerate(values)], "_file int, _line long, _text string"
+    )
+    profile = ParseProfile(",", '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
+    parsed = silver.parse_fields(silver.label_files(silver.records(lines), ["r"], ["f"], [0]), [profile], DATASET)
+    stored = sorted(silver.classify(parsed, DATASET).collect(), key=lambda r: r[silver.LINE])
+    assert [r["sold_at"] for r in stored] == list(values.values())
+    assert all(r[silver.REASONS] == [] for r in stored)
+
+
+def test_quoted_record_ranges_pair_odd_lines_and_ignore_stray_quotes() -> None:
+    assert quoted_record_ranges([3, 5, 8, 9]) == [(3, 5), (8, 9)]
+    assert quoted_record_ranges([1, 4, 6]) == [(4, 6)]
+    assert quoted_record_ranges([2, 500, 501], max_lines=100) == [(500, 501)]
+    assert quoted_record_ranges([7]) == []
