@@ -100,15 +100,15 @@ def artifact_store(bucket: str, prefix: str = "", *, region: str | None = None, 
     return S3Store(bucket, prefix=prefix, region=region, client=client)
 
 
-def upload_artifacts(bundle: ArtifactBundle, store: ObjectStore) -> dict[str, str]:
-    """Upload every artifact not already there (keys are content-versioned); returns name -> URI."""
-    uris: dict[str, str] = {}
+def upload_artifacts(bundle: ArtifactBundle, store: ObjectStore) -> list[str]:
+    """Upload every artifact not already in ``store`` (keys are content-versioned); returns the names uploaded."""
+    uploaded: list[str] = []
     for artifact in bundle.artifacts:
         key = bundle.key(artifact)
         if not store.exists(key):
             store.upload(key, artifact.path)
-        uris[artifact.name] = store.uri(key)
-    return uris
+            uploaded.append(artifact.name)
+    return uploaded
 
 
 def ensure_artifact_bucket(bucket: str, *, region: str | None = None, client: Any = None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from retailctl.aws._calls import aws_call, make_client
@@ -35,7 +36,8 @@ class SnsNotifier:
 
 def sns_subject(subject: str) -> str:
     """A subject SNS accepts: printable ASCII on one line, at most 100 characters, never empty."""
-    cleaned = _UNPRINTABLE.sub(" ", subject).strip() or "retailctl alert"
+    ascii_text = unicodedata.normalize("NFKD", subject).encode("ascii", "ignore").decode()
+    cleaned = " ".join(_UNPRINTABLE.sub(" ", ascii_text).split()) or "retailctl alert"
     return cleaned if len(cleaned) <= MAX_SUBJECT else cleaned[: MAX_SUBJECT - 3] + "..."
 
 
