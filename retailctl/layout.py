@@ -20,9 +20,11 @@ PROCESSED = "processed/"
 GOLD = "gold/"
 AUDIT = "audit/"
 ARCHIVE_VALIDATED = "archive/validated/"
+ARCHIVE_DUPLICATES = "archive/duplicates/"
 STAGING = "_staging/"
 
 REASON_SUFFIX = "_reason.json"
+SYSTEM_HISTORY = "_history/"
 LAYERS: tuple[str, ...] = (RAW, VALIDATED, REJECTED_SYSTEM, REJECTED_DQ, PROCESSED, GOLD, AUDIT, ARCHIVE_VALIDATED)
 
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
@@ -69,12 +71,12 @@ def is_reason_key(key: str) -> bool:
 
 def system_reason_history_key(name: str, run_id: str) -> str:
     """Where an earlier reason JSON is kept when the file is replayed."""
-    return f"{REJECTED_SYSTEM}_history/{name}_{run_id}{REASON_SUFFIX}"
+    return f"{REJECTED_SYSTEM}{SYSTEM_HISTORY}{name}_{run_id}{REASON_SUFFIX}"
 
 
 def system_reject_history_key(name: str, run_id: str) -> str:
     """Where an earlier rejected file of the same name is kept when a new one arrives."""
-    return f"{REJECTED_SYSTEM}_history/{name}_{run_id}"
+    return f"{REJECTED_SYSTEM}{SYSTEM_HISTORY}{name}_{run_id}"
 
 
 def dq_json_key(run_id: str) -> str:
@@ -124,6 +126,11 @@ def gold_watermark_key() -> str:
     return f"{AUDIT}gold_compaction/watermark.json"
 
 
+def gold_audit_prefix() -> str:
+    """Everything gold compaction records: metrics, summaries, watermark, key index."""
+    return f"{AUDIT}gold_compaction/"
+
+
 def gold_key_index_prefix() -> str:
     """The gold key index: one row per gold key with its date and ordering fields, by date."""
     return f"{AUDIT}gold_compaction/key_index/"
@@ -147,6 +154,11 @@ def gold_file_name(run_id: str, number: int) -> str:
 def archive_key(name: str, run_id: str, when: datetime) -> str:
     """``archive/validated/<original_filename>_<YYYYMMDDTHHMMSS>_<ingest_run_id>``."""
     return f"{ARCHIVE_VALIDATED}{name}_{when.astimezone(UTC):%Y%m%dT%H%M%S}_{run_id}"
+
+
+def duplicate_archive_key(name: str, run_id: str, when: datetime) -> str:
+    """Where a file whose exact bytes were ingested before is kept (``archive/duplicates/...``)."""
+    return f"{ARCHIVE_DUPLICATES}{name}_{when.astimezone(UTC):%Y%m%dT%H%M%S}_{run_id}"
 
 
 def validation_record_key(name: str) -> str:

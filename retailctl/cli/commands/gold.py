@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from retailctl.errors import NotBuiltYet
+from retailctl.cli.render import console, emit_json, table
+from retailctl.cli.state import app_state
+from retailctl.errors import CompactionFailed
 
 
 def register(app: typer.Typer) -> None:
     app.command("run-gold-compaction")(run_gold_compaction_command)
 
 
-def run_gold_compaction_command() -> None:
+def run_gold_compaction_command(
+    ctx: typer.Context,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild every chosen partition from silver, not only what changed.")] = False,
+    dates: Annotated[str | None, typer.Option("--dates", help="Only these partition dates: FROM[:TO], as YYYY-MM-DD.", metavar="FROM[:TO]")] = None,
+) -> None:
     """Compact processed/ into gold/fact_sales: deduplicated, incremental, audited."""
-    raise NotBuiltYet("run-gold-compaction")
+    from retailctl.jobs.gold_runner import parse_date_range, run_gold_compaction
+    from retailctl.jobs.spark import build_session
+
+    state = app_state(ctx)
+    window = parse_date_range(dates) if dates else None
+    try:
+        summary = run_gold_compaction(build_session(state.config.spark), state.store, state.config, full=full, dates=window)
+    except CompactionFailed as failure:
+        if state.json:
+            emit_json(failure.summary)
+            raise typer.Exit(failure.exit_code) from None
+        raise
+    if state.json:
+        emit_json(summary.to_dict())
+        return
+    totals = summary.totals
+    console.print(
+        f"gold compaction {summary.run_id} ({summary.mode}) [green]ok[/] in {summary.duration_seconds:.1f} s: "
+        f"{len(summary.partitions_rewritten)} partition(s) rewritten, {len(summary.partitions_skipped)} untouched, "
+        f"{summary.new_silver_files} new silver file(s)"
+    )
+    if summary.partitions_rewritten:
+        console.print(
+            table(
+                None,
+                ("rows in", "rows out", "duplicates removed", "moved out", "files out", "bytes out", "gold rows = silver keys"),
+                [(totals.get("rows_in"), totals.get("rows_out"), totals.get("duplicates_removed"), totals.get("rows_moved_out"),
+                  totals.get("files_out"), totals.get("bytes_out"), summary.check.get("ok"))],
+            )
+        )
