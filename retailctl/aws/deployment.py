@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,10 @@ def plan_deploy(
     *,
     lint: bool = False,
     source: Path | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> DeployPlan:
     """Build the artifacts (from the ``source`` checkout, by default this one) into ``work_dir`` and work
-    out the stack parameters; lint the template when asked."""
+    out the stack parameters (``parameters`` override any by name); lint the template when asked."""
     bucket = artifact_bucket or default_artifact_bucket(config)
     bundle = build_artifacts(work_dir, config.dataset, source)
     store = artifact_store(bucket, config.aws.prefix, region=config.aws.region)
@@ -107,7 +109,7 @@ def plan_deploy(
         artifact_bucket=bucket,
         bundle=bundle,
         artifact_uris={artifact.name: store.uri(bundle.key(artifact)) for artifact in bundle.artifacts},
-        parameters=stack_parameters(config, artifact_keys),
+        parameters=stack_parameters(config, artifact_keys, parameters),
         template=template,
         lint_findings=tuple(lint_template(template, [config.aws.region])) if lint else None,
     )
@@ -129,11 +131,12 @@ def deploy(
     cloudformation_client: Any = None,
     wait: WaitSettings | None = None,
     source: Path | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> DeployResult:
     """Upload the artifacts (creating the artifact bucket when needed) and create or update the stack."""
     if s3_client is None or cloudformation_client is None:
         require_credentials(config.aws.region)
-    plan = plan_deploy(config, work_dir, artifact_bucket, source=source)
+    plan = plan_deploy(config, work_dir, artifact_bucket, source=source, parameters=parameters)
     created = ensure_artifact_bucket(plan.artifact_bucket, region=config.aws.region, client=s3_client)
     store = artifact_store(plan.artifact_bucket, config.aws.prefix, region=config.aws.region, client=s3_client)
     uploaded = upload_artifacts(plan.bundle, store)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
+
+import yaml
 
 from retailctl.config import PipelineConfig
-from retailctl.errors import EnvironmentProblem
+from retailctl.errors import EnvironmentProblem, UsageError
 
 TEMPLATE_NAME = "template.yaml"
 
@@ -27,8 +31,36 @@ def template_text() -> str:
     return (resources.files("retailctl.deploy") / TEMPLATE_NAME).read_text(encoding="utf-8")
 
 
-def stack_parameters(config: PipelineConfig, keys: ArtifactKeys) -> dict[str, str]:
-    """The template's parameters for ``config``; parameters left out keep the template's defaults."""
+class _TemplateLoader(yaml.SafeLoader):
+    """Reads a CloudFormation template, keeping the value under each ``!Ref``-style tag."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+
+
+_TemplateLoader.add_multi_constructor("!", _tagged)
+
+
+def parsed_template() -> dict[str, Any]:
+    """The template as data; an intrinsic function tag (``!Ref x``) reads as its argument (``x``)."""
+    parsed: dict[str, Any] = yaml.load(template_text(), Loader=_TemplateLoader)
+    return parsed
+
+
+def stack_parameters(
+    config: PipelineConfig, keys: ArtifactKeys, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The template's parameters for ``config``, then ``overrides`` (any template parameter by name);
+    parameters left out keep the template's defaults."""
+    declared = parsed_template()["Parameters"]
+    unknown = sorted(set(overrides or {}) - set(declared))
+    if unknown:
+        raise UsageError(f"unknown stack parameter {', '.join(unknown)} (known: {', '.join(sorted(declared))})")
     return {
         "BucketName": config.aws.bucket,
         "DataPrefix": config.aws.prefix,
@@ -41,6 +73,7 @@ def stack_parameters(config: PipelineConfig, keys: ArtifactKeys) -> dict[str, st
         "GlueLibraryKey": keys.glue_library,
         "SilverScriptKey": keys.silver_script,
         "GoldScriptKey": keys.gold_script,
+        **(overrides or {}),
     }
 
 

@@ -25,7 +25,10 @@ def cli(tmp_path: Path, source_tree: Path) -> Any:
 
 
 def test_dry_run_lints_and_shows_the_plan_without_credentials(no_aws_credentials: None, cli: Any) -> None:
-    result = cli("--dry-run", "--json", "--stack-name", "sales-prod", "--alert-email", "ops@example.com", "--with-crawler")
+    result = cli(
+        "--dry-run", "--json", "--stack-name", "sales-prod", "--alert-email", "ops@example.com", "--with-crawler",
+        "-p", "SilverSweepSchedule=cron(0/15 * * * ? *)",
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["dry_run"] is True
@@ -34,6 +37,7 @@ def test_dry_run_lints_and_shows_the_plan_without_credentials(no_aws_credentials
     assert plan["artifact_bucket"] == "retail-lake-cli-artifacts"
     assert plan["parameters"]["AlertEmail"] == "ops@example.com"
     assert plan["parameters"]["CreateCrawler"] == "true"
+    assert plan["parameters"]["SilverSweepSchedule"] == "cron(0/15 * * * ? *)"
     assert [a["name"] for a in plan["artifacts"]] == [
         "validator-lambda.zip", "retailctl-glue-lib.zip", "glue_scripts/silver_job.py", "glue_scripts/gold_compaction_job.py",
     ]
@@ -45,6 +49,13 @@ def test_dry_run_for_people(no_aws_credentials: None, cli: Any) -> None:
     assert result.exit_code == 0, result.output
     assert "passes cfn-lint" in result.stdout
     assert "LambdaCodeKey" in result.stdout
+
+
+@pytest.mark.parametrize("pair", ["NoSuchParameter=1", "SilverSweepSchedule"])
+def test_bad_stack_parameters_are_usage_errors(no_aws_credentials: None, cli: Any, pair: str) -> None:
+    result = cli("--dry-run", "--parameter", pair)
+    assert result.exit_code == 2
+    assert "NoSuchParameter" in result.output or "NAME=VALUE" in result.output
 
 
 def test_deploy_without_credentials_exits_2_with_a_clear_message(no_aws_credentials: None, cli: Any) -> None:

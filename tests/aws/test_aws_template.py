@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode_str
 
 from retailctl.aws.cloudwatch import NAMESPACE
 from retailctl.aws.glue import JOB_OUTPUTS, JOB_SUFFIXES
 from retailctl.config import PipelineConfig, load_config
-from retailctl.deploy import ArtifactKeys, lint_template, stack_parameters, template_text
+from retailctl.deploy import ArtifactKeys, lint_template, parsed_template, stack_parameters
+from retailctl.errors import UsageError
 
 KEYS = ArtifactKeys("art", "p/artifacts/v/validator-lambda.zip", "p/artifacts/v/lib.zip", "s.py", "g.py")
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    decoded, problems = decode_str(template_text())
-    assert not problems
-    return dict(decoded)
+    return parsed_template()
 
 
 def test_template_is_cfn_lint_clean_in_two_regions() -> None:
@@ -53,7 +51,7 @@ def test_names_the_code_relies_on_match_the_template(template: dict[str, Any]) -
     assert template["Mappings"]["Names"]["Metrics"]["Namespace"] == NAMESPACE
     outputs = template["Outputs"]
     assert set(JOB_OUTPUTS.values()) <= set(outputs)
-    job_names = {r["Properties"]["Name"]["Fn::Sub"] for r in template["Resources"].values() if r["Type"] == "AWS::Glue::Job"}
+    job_names = {r["Properties"]["Name"] for r in template["Resources"].values() if r["Type"] == "AWS::Glue::Job"}
     assert job_names == {f"${{AWS::StackName}}-{suffix}" for suffix in JOB_SUFFIXES.values()}
 
 
@@ -74,6 +72,14 @@ def test_lambda_fires_only_for_raw_objects_and_has_no_dependency_cycle(template:
     (notification,) = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
     assert notification["Event"] == "s3:ObjectCreated:*"
     (rule,) = notification["Filter"]["S3Key"]["Rules"]
-    assert rule["Value"]["Fn::If"][2] == "raw/"
+    assert rule["Value"][2] == "raw/"
     permission = template["Resources"]["ValidatorInvokePermission"]["Properties"]
     assert "DataBucket" not in str(permission), "the permission must not refer to the bucket resource"
+
+
+def test_any_template_parameter_can_be_overridden_by_name(aws_config: PipelineConfig) -> None:
+    parameters = stack_parameters(aws_config, KEYS, {"SilverSweepSchedule": "cron(0/15 * * * ? *)", "BucketName": "other"})
+    assert parameters["SilverSweepSchedule"] == "cron(0/15 * * * ? *)"
+    assert parameters["BucketName"] == "other"
+    with pytest.raises(UsageError, match="unknown stack parameter SilverSchedule"):
+        stack_parameters(aws_config, KEYS, {"SilverSchedule": "x"})

@@ -24,6 +24,7 @@ def deploy_command(
     with_crawler: Annotated[bool, typer.Option("--with-crawler", help="Also create a Glue crawler over gold/ for Athena.")] = False,
     artifact_bucket: Annotated[str | None, typer.Option("--artifact-bucket", help="Bucket for the code artifacts (default: <bucket>-artifacts, created if missing).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Lint the template, show parameters and artifacts; no AWS call.")] = False,
+    parameter: Annotated[list[str] | None, typer.Option("--parameter", "-p", help="Set any stack parameter, e.g. -p SilverSweepSchedule='cron(0/15 * * * ? *)' (repeatable).", metavar="NAME=VALUE")] = None,
     source: Annotated[Path | None, typer.Option("--source", help="The retailctl checkout to package (default: the one running).", file_okay=False, exists=True)] = None,
 ) -> None:
     """Create or update the AWS stack (bucket, Lambda, Glue jobs, SNS, alarms) from the CloudFormation template."""
@@ -34,13 +35,24 @@ def deploy_command(
         "aws.create_crawler": True if with_crawler else None,
     })
     config = state.config
+    overrides = _parameter_overrides(parameter or [])
     with tempfile.TemporaryDirectory(prefix="retailctl-deploy-") as work_dir:
         if dry_run:
-            plan = check_plan(plan_deploy(config, Path(work_dir), artifact_bucket, lint=True, source=source))
+            plan = check_plan(plan_deploy(config, Path(work_dir), artifact_bucket, lint=True, source=source, parameters=overrides))
             _show(plan.to_dict() | {"dry_run": True}, plan, state.json)
             return
-        result = deploy(config, Path(work_dir), artifact_bucket, source=source)
+        result = deploy(config, Path(work_dir), artifact_bucket, source=source, parameters=overrides)
     _show(result.to_dict() | {"dry_run": False}, result.plan, state.json, result)
+
+
+def _parameter_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise typer.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--parameter")
+        overrides[name.strip()] = value
+    return overrides
 
 
 def _show(payload: dict[str, object], plan: DeployPlan, as_json: bool, result: DeployResult | None = None) -> None:
