@@ -1,0 +1,111 @@
+"""Run one measured stage in a child process and sample the memory of its whole process tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+SAMPLE_SECONDS = 0.05
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Sample:
+    """One run: cold wall time (process start to exit), peak RSS of the tree, what the child reported."""
+
+    wall_seconds: float
+    peak_rss_bytes: int
+    returncode: int
+    result: dict[str, Any] = field(default_factory=dict)
+    stderr_tail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.result.get("error")
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Resident memory of ``process`` and all its descendants (a JVM child included)."""
+    total = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 3600) -> Sample:
+    """Run ``argv`` to completion, sampling its tree's RSS every ~50 ms; the child may write a result JSON.
+
+    The child learns where to write it from ``$BENCH_RESULT``; commands that do not write one (the
+    retailctl CLI) get their exit code and the tail of their output recorded instead.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        result_path = Path(scratch) / "result.json"
+        stderr_path = Path(scratch) / "stderr.txt"
+        child_env = {**os.environ, **(env or {}), "BENCH_RESULT": str(result_path)}
+        child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), child_env.get("PYTHONPATH")]))
+        peak = 0
+        with stderr_path.open("wb") as stderr:
+            started = time.perf_counter()
+            child = subprocess.Popen(argv, cwd=REPO, env=child_env, stdout=subprocess.DEVNULL, stderr=stderr)
+            watched = psutil.Process(child.pid)
+            deadline = started + timeout
+            while child.poll() is None:
+                peak = max(peak, tree_rss(watched))
+                if time.perf_counter() > deadline:
+                    child.kill()
+                    break
+                time.sleep(SAMPLE_SECONDS)
+            returncode = child.wait()
+            wall = time.perf_counter() - started
+        result = json.loads(result_path.read_text()) if result_path.exists() else {}
+        tail = stderr_path.read_text(errors="replace")[-3000:]
+    return Sample(wall, peak, returncode, result, tail if returncode else "")
+
+
+def run_stage(stage: str, params: dict[str, Any], env: dict[str, str] | None = None) -> Sample:
+    """Run ``bench.child <stage>`` with ``params`` in a fresh Python (and, for Spark, a fresh JVM)."""
+    return run_command([sys.executable, "-m", "bench.child", stage, json.dumps(params)], env)
+
+
+def summarize(samples: Sequence[Sample], rows: int, seconds_key: str | None = None) -> dict[str, Any]:
+    """Median, minimum and maximum of wall time and peak memory over the runs; rows/s from the median."""
+    walls = [s.wall_seconds for s in samples]
+    peaks = [s.peak_rss_bytes for s in samples]
+    summary: dict[str, Any] = {
+        "runs": len(samples),
+        "rows": rows,
+        "wall_seconds": _spread(walls),
+        "peak_rss_mib": _spread([p / 2**20 for p in peaks]),
+        "rows_per_second": round(rows / statistics.median(walls)) if rows and walls else None,
+    }
+    if seconds_key:
+        inner = [s.result[seconds_key] for s in samples if seconds_key in s.result]
+        if inner:
+            summary["stage_seconds"] = _spread(inner)
+    return summary
+
+
+def _spread(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+    }

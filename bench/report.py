@@ -1,0 +1,169 @@
+"""Targets of issue 6, the machine the run was on, and the JSON + markdown written to bench/results/."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MIB = 2**20
+
+Stages = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of issue 6's target table: how to measure it from the stages, and the limit."""
+
+    label: str
+    measure: Callable[[Stages], float | None]
+    limit: float
+    unit: str = "x"
+
+
+def median(stages: Stages, name: str, metric: str = "wall_seconds") -> float | None:
+    stage = stages.get(name, {})
+    if stage.get("status") != "ok" or metric not in stage.get("summary", {}):
+        return None
+    return float(stage["summary"][metric]["median"])
+
+
+def ratio(stages: Stages, top: str, bottom: str, metric: str = "wall_seconds") -> float | None:
+    numerator, denominator = median(stages, top, metric), median(stages, bottom, metric)
+    return None if numerator is None or not denominator else round(numerator / denominator, 3)
+
+
+def targets(small: str, large: str, many: str) -> list[Target]:
+    """Issue 6's targets, labelled with this run's sizes (wall times are cold: process start to exit)."""
+    return [
+        Target(f"silver {large} <= 7x DuckDB reference", lambda s: ratio(s, "silver_large", "duckdb_silver_large"), 7),
+        Target(f"silver {large} <= 1.3x bare Spark CSV->parquet", lambda s: ratio(s, "silver_large", "spark_baseline_large"), 1.3),
+        Target(f"gold full {large} <= 6x DuckDB reference", lambda s: ratio(s, "gold_full", "duckdb_gold"), 6),
+        Target("gold incremental (1 new day of 90) <= 15% of gold full", lambda s: ratio(s, "gold_incremental", "gold_full"), 0.15),
+        Target(f"silver {many} vs 1 file of {small} <= 1.5x", lambda s: ratio(s, "silver_many", "silver_small"), 1.5),
+        Target("validation of the big file: bytes read <= 1 MiB", lambda s: _bytes_read_mib(s), 1, "MiB"),
+        Target("validation of the big file: under 0.1 s", lambda s: median(s, "validation", "stage_seconds"), 0.1, "s"),
+        Target("`retailctl ingest` of 1k rows, start to exit <= 12 s", lambda s: median(s, "ingest"), 12, "s"),
+        Target(f"peak memory silver {large} <= 1.25x silver {small}", lambda s: ratio(s, "silver_large", "silver_small", "peak_rss_mib"), 1.25),
+        Target(f"peak memory silver {large} <= 4 GiB", lambda s: median(s, "silver_large", "peak_rss_mib"), 4096, "MiB"),
+        Target(f"growth: silver {large} / silver {small} <= 5x", lambda s: ratio(s, "silver_large", "silver_small"), 5),
+    ]
+
+
+def evaluate(stages: Stages, small: str, large: str, many: str) -> list[dict[str, Any]]:
+    rows = []
+    for target in targets(small, large, many):
+        value = target.measure(stages)
+        status = "not available" if value is None else ("met" if value <= target.limit else "missed")
+        rows.append({"target": target.label, "measured": value, "limit": target.limit, "unit": target.unit, "status": status})
+    return rows
+
+
+def _bytes_read_mib(stages: Stages) -> float | None:
+    stage = stages.get("validation", {})
+    if stage.get("status") != "ok":
+        return None
+    return round(stage["bytes_read_max"] / MIB, 4)
+
+
+def machine() -> dict[str, Any]:
+    """Cores, memory, CPU model and the versions that matter, for reading the numbers later."""
+    import duckdb
+    import pyspark
+
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        cpu = found.group(1).strip() if found else ""
+    return {
+        "cpu_model": cpu or platform.processor(),
+        "logical_cores": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "pyspark": pyspark.__version__,
+        "duckdb": duckdb.__version__,
+        "java": _command_output(["java", "-version"]),
+        "commit": _command_output(["git", "rev-parse", "--short", "HEAD"]),
+    }
+
+
+def _command_output(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    text = (done.stdout or done.stderr).strip()
+    return text.splitlines()[0] if text else "unknown"
+
+
+def write(document: dict[str, Any], directory: Path = RESULTS) -> tuple[Path, Path]:
+    """``<mode>.json`` and ``<mode>.md`` in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    mode = document["mode"]
+    json_path, md_path = directory / f"{mode}.json", directory / f"{mode}.md"
+    json_path.write_text(json.dumps(document, indent=2) + "\n")
+    md_path.write_text(markdown(document))
+    return json_path, md_path
+
+
+def markdown(document: dict[str, Any]) -> str:
+    box = document["machine"]
+    lines = [
+        f"# retailctl benchmark - {document['mode']} ({document['finished_at']})",
+        "",
+        f"Machine: {box['cpu_model']}, {box['logical_cores']} logical cores, {box['memory_gib']} GiB; "
+        f"Python {box['python']}, PySpark {box['pyspark']}, DuckDB {box['duckdb']}, {box['java']}; commit {box['commit']}.",
+        f"Each stage: median of {document['runs']} runs (min-max), wall time from process start to exit "
+        "(a cold interpreter and JVM included); in-process seconds exclude start-up; peak memory is the RSS "
+        "of the whole process tree (JVM included) sampled every 50 ms.",
+        "",
+        "| stage | rows | wall s median (min-max) | in-process s | rows/s | peak MiB median (min-max) | vs DuckDB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    stages = document["stages"]
+    for name, stage in stages.items():
+        if stage["status"] != "ok":
+            lines.append(f"| {stage['label']} | {stage.get('rows', '')} | {stage['status']}: {stage.get('note', '')} | | | | |")
+            continue
+        summary = stage["summary"]
+        inner = summary.get("stage_seconds", {}).get("median", "")
+        versus = ratio(stages, name, stage["reference"]) if stage.get("reference") else None
+        lines.append(
+            f"| {stage['label']} | {summary['rows']:,} | {_spread(summary['wall_seconds'])} | {inner} | "
+            f"{summary['rows_per_second'] or '':,} | {_spread(summary['peak_rss_mib'], 0)} | "
+            f"{f'{versus}x' if versus is not None else ''} |"
+        )
+    lines += ["", "## Targets (issue 6)", "", "| target | measured | limit | status |", "|---|---:|---:|---|"]
+    for row in document["targets"]:
+        measured = "" if row["measured"] is None else f"{row['measured']} {row['unit']}"
+        lines.append(f"| {row['target']} | {measured} | {row['limit']} {row['unit']} | **{row['status']}** |")
+    lines += ["", "## Row counts: pipeline vs DuckDB reference vs generator", "",
+              "| check | pipeline | DuckDB | generator | equal |", "|---|---:|---:|---:|---|"]
+    for check in document["checks"]:
+        lines.append(
+            f"| {check['what']} | {_count(check['pipeline'])} | {_count(check.get('duckdb'))} | "
+            f"{_count(check.get('generator'))} | {'yes' if check['equal'] else '**NO**'} |"
+        )
+    if document.get("notes"):
+        lines += ["", "## Notes", "", *[f"- {note}" for note in document["notes"]]]
+    return "\n".join(lines) + "\n"
+
+
+def _spread(spread: dict[str, float], digits: int = 2) -> str:
+    return f"{spread['median']:.{digits}f} ({spread['min']:.{digits}f}-{spread['max']:.{digits}f})"
+
+
+def _count(value: Any) -> str:
+    return "" if value is None else f"{value:,}"

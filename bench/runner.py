@@ -1,0 +1,353 @@
+"""``python -m bench [--quick]``: generate the inputs, measure every stage, check counts, write results."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import duckdb_reference as reference
+from bench import report
+from bench.data import (
+    DATA,
+    FULL,
+    QUICK,
+    Input,
+    Inputs,
+    Sizes,
+    ensure_inputs,
+    fresh_dir,
+    link_or_copy,
+    place_and_validate,
+    snapshot,
+)
+from bench.measure import Sample, run_command, run_stage, summarize
+from retailctl.config import PipelineConfig, load_config
+
+ENTRY_POINTS = {
+    "validation": ("retailctl.validation", "validate_key"),
+    "silver": ("retailctl.jobs.silver_runner", "run_silver"),
+    "gold": ("retailctl.jobs.gold_runner", "run_gold_compaction"),
+}
+
+
+def available(area: str) -> str | None:
+    """None when the pipeline entry point of ``area`` can be imported, else why not."""
+    module_name, attribute = ENTRY_POINTS[area]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        return f"{module_name} not importable ({exc})"
+    return None if hasattr(module, attribute) else f"{module_name}.{attribute} does not exist yet"
+
+
+def human(rows: int) -> str:
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if rows >= size and rows % size == 0:
+            return f"{rows // size}{suffix} rows"
+    return f"{rows:,} rows"
+
+
+def file_counts(result: Any) -> dict[str, int]:
+    """Sum rows_read / rows_valid / rows_rejected over the innermost per-file entries of a silver result."""
+    totals = {"rows_read": 0, "rows_valid": 0, "rows_rejected": 0}
+
+    def walk(node: Any) -> bool:
+        found = False
+        if isinstance(node, dict):
+            found = any([walk(v) for v in node.values()])
+            if not found and "rows_read" in node:
+                for key in totals:
+                    totals[key] += int(node.get(key) or 0)
+                return True
+        elif isinstance(node, list):
+            found = any([walk(v) for v in node])
+        return found
+
+    walk(result)
+    return totals
+
+
+class Bench:
+    """One benchmark invocation: its inputs, its work directory, what it measured and checked."""
+
+    def __init__(self, sizes: Sizes, inputs: Inputs, runs: int, work: Path) -> None:
+        self.sizes = sizes
+        self.inputs = inputs
+        self.runs = runs
+        self.work = work
+        self.config: PipelineConfig = load_config(None, {"local.lake_root": str(work / "lake")})
+        self.stages: dict[str, dict[str, Any]] = {}
+        self.checks: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.reference_counts: dict[str, dict[str, int]] = {}
+
+    def measure(
+        self,
+        name: str,
+        label: str,
+        rows: int,
+        once: Callable[[int], Sample],
+        *,
+        needs: str | None = None,
+        reference_stage: str | None = None,
+    ) -> list[Sample]:
+        """Run ``once`` self.runs times; record the summary, or why the stage failed or could not run."""
+        entry: dict[str, Any] = {"label": label, "rows": rows, "status": "ok", "reference": reference_stage}
+        self.stages[name] = entry
+        missing = available(needs) if needs else None
+        if missing:
+            entry.update(status="not available", note=missing)
+            print(f"  {label}: not available ({missing})", flush=True)
+            return []
+        samples: list[Sample] = []
+        for index in range(self.runs):
+            sample = once(index)
+            samples.append(sample)
+            print(f"  {label}: run {index + 1}: {sample.wall_seconds:.2f} s, "
+                  f"{sample.peak_rss_bytes / 2**20:.0f} MiB{'' if sample.ok else ' FAILED'}", flush=True)
+            if not sample.ok:
+                error = sample.result.get("error") or f"exit code {sample.returncode}"
+                entry.update(status="failed", note=error, traceback=sample.result.get("traceback") or sample.stderr_tail)
+                return samples
+        entry["summary"] = summarize(samples, rows, "stage_seconds")
+        entry["samples"] = [
+            {k: v for k, v in s.result.items() if k in ("stage_seconds", "session_seconds", "bytes_read")}
+            | {"wall_seconds": round(s.wall_seconds, 3), "peak_rss_mib": round(s.peak_rss_bytes / 2**20, 1)}
+            for s in samples
+        ]
+        return samples
+
+    def check(self, what: str, pipeline: int, duckdb: int | None = None, generator: int | None = None) -> None:
+        """Record a count the pipeline, the DuckDB reference and the generator must agree on."""
+        equal = all(value == pipeline for value in (duckdb, generator) if value is not None)
+        self.checks.append({"what": what, "pipeline": pipeline, "duckdb": duckdb, "generator": generator, "equal": equal})
+        if not equal:
+            print(f"  COUNT MISMATCH: {what}: pipeline {pipeline}, DuckDB {duckdb}, generator {generator}", flush=True)
+
+    # -- stages ---------------------------------------------------------------------------------------
+
+    def validation(self) -> None:
+        source = self.inputs.validation
+        lake = self.work / "validation"
+        name = "sales validation big file.csv"
+
+        def once(_: int) -> Sample:
+            fresh_dir(lake)
+            link_or_copy(source.path, lake / "raw" / name)
+            return run_stage("validate", {"lake": str(lake), "key": f"raw/{name}"})
+
+        size_mib = source.stats["bytes_written"] / 2**20
+        samples = self.measure("validation", f"validation of a {size_mib:,.0f} MiB file", source.rows, once, needs="validation")
+        if samples and self.stages["validation"]["status"] == "ok":
+            self.stages["validation"]["bytes_read_max"] = max(s.result["bytes_read"] for s in samples)
+            outcomes = {s.result["result"].get("outcome") for s in samples}
+            if outcomes != {"validated"}:
+                self.stages["validation"].update(status="failed", note=f"outcomes {sorted(map(str, outcomes))}")
+
+    def duckdb_silver(self, name: str, source: Input) -> None:
+        out = self.work / f"{name}_out"
+
+        def once(_: int) -> Sample:
+            return run_stage("duckdb_silver", {"files": [[str(source.path), ","]], "out": str(out)})
+
+        samples = self.measure(name, f"DuckDB reference silver, {human(source.rows)}", source.rows, once)
+        if samples and samples[-1].ok:
+            self.reference_counts[name] = self.stages[name]["counts"] = file_counts(samples[-1].result["result"])
+
+    def silver(self, name: str, inputs: list[Input], reference_stage: str | None, keep: Path | None = None) -> None:
+        lake = self.work / "lake"
+        rows = sum(item.rows for item in inputs)
+        label = f"silver, {human(rows)}" + (f" in {len(inputs)} files" if len(inputs) > 1 else "")
+
+        def once(_: int) -> Sample:
+            fresh_dir(lake)
+            place_and_validate(lake, inputs, self.config)
+            return run_stage("silver", {"lake": str(lake)})
+
+        samples = self.measure(name, label, rows, once, needs="silver", reference_stage=reference_stage)
+        if not samples or self.stages[name]["status"] != "ok":
+            return
+        counts = file_counts(samples[-1].result["result"])
+        duck = self.reference_counts.get(reference_stage or "", {})
+        expected_valid = sum(int(item.stats["valid_rows"]) for item in inputs)
+        expected_rejected = sum(int(item.stats["invalid_rows"]) for item in inputs)
+        self.check(f"{label}: rows read", counts["rows_read"], duck.get("rows_read"), rows)
+        self.check(f"{label}: valid rows", counts["rows_valid"], duck.get("rows_valid"), expected_valid)
+        self.check(f"{label}: rejected rows", counts["rows_rejected"], duck.get("rows_rejected"), expected_rejected)
+        self.check(f"{label}: rows in processed/", reference.count_parquet_rows(lake / "processed")["rows"],
+                   duck.get("rows_valid"), expected_valid)
+        if keep:
+            shutil.rmtree(keep, ignore_errors=True)
+            lake.rename(keep)
+
+    def spark_baseline(self) -> None:
+        source = self.inputs.large
+        out = self.work / "spark_baseline_out"
+
+        def once(_: int) -> Sample:
+            shutil.rmtree(out, ignore_errors=True)
+            return run_stage("spark_baseline", {"csv": str(source.path), "out": str(out)})
+
+        self.measure("spark_baseline_large", f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}",
+                     source.rows, once)
+
+    def gold_full(self, silver_lake: Path, gold_lake: Path) -> None:
+        large = self.inputs.large
+        lake = self.work / "lake"
+        label = f"gold full, {human(large.rows)}"
+        if not silver_lake.is_dir():
+            self.stages["gold_full"] = {"label": label, "rows": large.rows, "status": "not available",
+                                        "note": "needs the silver lake of the large file"}
+            return
+
+        def once(_: int) -> Sample:
+            snapshot(silver_lake, lake)
+            return run_stage("gold", {"lake": str(lake), "full": True})
+
+        samples = self.measure("gold_full", label, large.rows, once, needs="gold", reference_stage="duckdb_gold")
+        if samples and self.stages["gold_full"]["status"] == "ok":
+            duck = self.reference_counts.get("duckdb_gold", {}).get("gold_rows")
+            self.gold_checks(label, lake, duck, int(large.stats["expected_distinct_keys"]))
+            shutil.rmtree(gold_lake, ignore_errors=True)
+            lake.rename(gold_lake)
+
+    def gold_checks(self, label: str, lake: Path, duck: int | None, expected: int) -> None:
+        table = lake / "gold" / self.config.dataset.gold_table
+        rows = reference.count_parquet_rows(table)["rows"]
+        self.check(f"{label}: gold rows", rows, duck, expected)
+        self.check(f"{label}: distinct {self.config.dataset.dedup_key} in gold", reference.distinct_keys(table, self.config.dataset.dedup_key) if rows else 0, None, rows)
+
+    def duckdb_gold(self, silver_out: Path) -> None:
+        rows = self.inputs.large.rows
+
+        def once(_: int) -> Sample:
+            return run_stage("duckdb_gold", {"silver": str(silver_out), "out": str(self.work / "duckdb_gold_out")})
+
+        samples = self.measure("duckdb_gold", f"DuckDB reference gold, {human(rows)}", rows, once)
+        if samples and samples[-1].ok:
+            self.reference_counts["duckdb_gold"] = self.stages["duckdb_gold"]["counts"] = samples[-1].result["result"]
+
+    def gold_incremental(self, gold_lake: Path) -> None:
+        new_day = self.inputs.new_day
+        label = f"gold incremental: 1 new day ({human(new_day.rows)}) on a {self.sizes.days}-day lake"
+        base = self.work / "lake_incremental_base"
+        lake = self.work / "lake"
+        if not gold_lake.is_dir():
+            self.stages["gold_incremental"] = {"label": label, "rows": new_day.rows, "status": "not available",
+                                               "note": "needs the gold lake of the full compaction"}
+            return
+        snapshot(gold_lake, base)
+        place_and_validate(base, [new_day], self.config)
+        setup = run_stage("silver", {"lake": str(base)})
+        if not setup.ok:
+            self.stages["gold_incremental"] = {"label": label, "rows": new_day.rows, "status": "failed",
+                                               "note": f"set-up silver of the new day failed: {setup.result.get('error')}"}
+            return
+
+        def once(_: int) -> Sample:
+            snapshot(base, lake)
+            return run_stage("gold", {"lake": str(lake), "full": False})
+
+        samples = self.measure("gold_incremental", label, new_day.rows, once, needs="gold")
+        if samples and self.stages["gold_incremental"]["status"] == "ok":
+            expected = int(self.inputs.large.stats["expected_distinct_keys"]) + int(new_day.stats["expected_distinct_keys"])
+            self.gold_checks(label, lake, None, expected)
+
+    def ingest(self) -> None:
+        source = self.inputs.ingest
+        lake = self.work / "ingest_lake"
+        executable = Path(sys.executable).with_name("retailctl")
+        command = [str(executable)] if executable.exists() else [sys.executable, "-m", "retailctl"]
+
+        def once(_: int) -> Sample:
+            fresh_dir(lake)
+            return run_command([*command, "ingest", str(source.path)], {"RETAILCTL_LAKE": str(lake)})
+
+        self.measure("ingest", f"`retailctl ingest` of {human(source.rows)}, start to exit", source.rows, once,
+                     needs="validation")
+
+
+def _reference(bench: Bench) -> None:
+    bench.duckdb_silver("duckdb_silver_small", bench.inputs.small)
+    bench.duckdb_silver("duckdb_silver_large", bench.inputs.large)
+    bench.duckdb_gold(bench.work / "duckdb_silver_large_out")
+
+
+def _silver_and_gold(bench: Bench) -> None:
+    bench.silver("silver_small", [bench.inputs.small], "duckdb_silver_small")
+    bench.silver("silver_large", [bench.inputs.large], "duckdb_silver_large", keep=bench.work / "lake_silver_large")
+    bench.gold_full(bench.work / "lake_silver_large", bench.work / "lake_gold_large")
+    bench.gold_incremental(bench.work / "lake_gold_large")
+
+
+GROUPS: dict[str, Callable[[Bench], None]] = {
+    "validation": Bench.validation,
+    "duckdb": _reference,
+    "pipeline": _silver_and_gold,
+    "baseline": Bench.spark_baseline,
+    "many": lambda bench: bench.silver("silver_many", bench.inputs.many, None),
+    "ingest": Bench.ingest,
+}
+"""Stage groups in the order they run (``--only`` picks some); DuckDB first, so silver can compare counts."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes (100k/500k rows, 20 files): a few minutes")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3; the median is reported)")
+    parser.add_argument("--data", type=Path, default=DATA, help="where inputs and scratch lakes go (default bench/data)")
+    parser.add_argument("--results", type=Path, default=report.RESULTS, help="where results are written")
+    parser.add_argument("--only", help=f"comma-separated stage groups to run (default all: {','.join(GROUPS)})")
+    parser.add_argument("--sizes", help="custom sizes SMALL,LARGE,FILES,FILE_ROWS (rows), e.g. 2000,10000,4,500")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    if args.sizes:
+        small_rows, large_rows, files, file_rows = (int(v) for v in args.sizes.split(","))
+        sizes = Sizes("custom", small_rows, large_rows, files, file_rows, QUICK.validation_bytes // 16)
+    started = datetime.now(UTC)
+    print(f"bench ({sizes.mode}): generating inputs in {args.data / sizes.mode}", flush=True)
+    inputs = ensure_inputs(sizes, args.data)
+    work = fresh_dir(args.data / sizes.mode / "work")
+    bench = Bench(sizes, inputs, args.runs, work)
+    load_before = os.getloadavg()
+    only = set(args.only.split(",")) if args.only else set(GROUPS)
+    unknown = only - set(GROUPS)
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(sorted(unknown))} (known: {', '.join(GROUPS)})")
+    for group in GROUPS:
+        if group in only:
+            GROUPS[group](bench)
+    load_after = os.getloadavg()
+    if max(load_before[0], load_after[0]) > (os.cpu_count() or 1):
+        bench.notes.append(
+            f"load average {load_before[0]:.1f} before and {load_after[0]:.1f} after the run on {os.cpu_count()} cores: "
+            "other processes competed for the CPU, so absolute times are inflated; ratios are less affected."
+        )
+    small, large = human(sizes.small_rows), human(sizes.large_rows)
+    many = f"{sizes.many_files} files x {human(sizes.many_file_rows)}"
+    document = {
+        "mode": sizes.mode,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "machine": {**report.machine(), "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)]},
+        "inputs": {name: getattr(inputs, name).stats for name in ("small", "large", "new_day", "validation", "ingest")},
+        "stages": bench.stages,
+        "targets": report.evaluate(bench.stages, small, large, many),
+        "checks": bench.checks,
+        "notes": bench.notes,
+    }
+    json_path, md_path = report.write(document, args.results)
+    shutil.rmtree(work, ignore_errors=True)
+    print(md_path.read_text())
+    print(f"results: {json_path} and {md_path}")
+    failed = [name for name, stage in bench.stages.items() if stage["status"] == "failed"]
+    mismatches = [check["what"] for check in bench.checks if not check["equal"]]
+    return 1 if failed or mismatches else 0
