@@ -378,7 +378,7 @@ def analyst_csv_rows(rejects: DataFrame, dataset: DatasetSpec) -> DataFrame:
         "line_number": F.col("line_number").cast("string"),
         "raw_row": F.col("raw_row"),
         "transaction_id": F.col(dataset.dedup_key),
-        "reject_reason": F.to_json(F.col("reject_reason")),
+        "reject_reason": F.to_json(F.col("reject_reason"), {"ignoreNullFields": "false"}),
         "ingest_run_id": F.col("ingest_run_id"),
         "rejected_at": F.date_format(F.col("rejected_at"), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"),
     }

@@ -21,8 +21,8 @@ PutValidated = Callable[..., str]
 def csv_line(values: Sequence[str], delimiter: str = ",") -> str:
     """One CSV record (RFC 4180 quoting where needed), without its line terminator."""
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow(values)
-    return buffer.getvalue()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerow(values)
+    return buffer.getvalue()[:-1]
 
 
 def row(header: Sequence[str] = HEADER, delimiter: str = ",", **values: str) -> str:
