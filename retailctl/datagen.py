@@ -217,13 +217,10 @@ def _chunk(
 ) -> list[str]:
     ids = list(map(operator.add, repeat(id_prefix), map(str, range(ID_BASE + first, ID_BASE + first + count))))
     tid_position = order.index("transaction_id")
+    tids = [cells(v) for v in ids] if cells.quote_all else ids.copy()
     columns: list[Sequence[str]] = [
-        ids if name == "transaction_id" else _sample(rng, pools[name], count) for name in order
+        tids if name == "transaction_id" else _sample(rng, pools[name], count) for name in order
     ]
-    if cells.quote_all:
-        columns[tid_position] = [cells(v) for v in ids]
-    tids = list(columns[tid_position])
-    columns[tid_position] = tids
     join: Callable[[Sequence[str]], str] = cells.delimiter.join
     lines = list(map(join, zip(*columns, strict=True)))
     rolls = [rng.random() for _ in range(count)]
