@@ -29,6 +29,8 @@ BASE_CONF: dict[str, str] = {
 
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
@@ -70,6 +72,8 @@ def build_session(settings: SparkSettings) -> SparkSession:
     """Get or create the SparkSession the config describes, quiet and in UTC."""
     ensure_java()
     os.environ.setdefault("PYSPARK_PYTHON", _python())
+    if settings.master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
