@@ -1,4 +1,4 @@
-"""Ingest local files: copy them into raw/ and route each one out of it through the validator."""
+"""Ingest local files: copy them into raw/, then run them through the whole pipeline."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from retailctl import layout
 from retailctl.config import PipelineConfig
 from retailctl.errors import UnsafeKey, UsageError
+from retailctl.pipeline import PipelineResult, Progress, SessionProvider, run_pipeline
 from retailctl.storage import ObjectStore, check_key
-from retailctl.validation import ValidationOutcome, validate_key
 
 _GLOB_CHARACTERS = set("*?[")
 
@@ -25,42 +24,31 @@ class LocalFile:
     name: str
 
 
-@dataclass(frozen=True)
-class IngestReport:
-    """What happened to every ingested file."""
-
-    files: tuple[ValidationOutcome, ...]
-
-    @property
-    def accepted(self) -> list[ValidationOutcome]:
-        return [outcome for outcome in self.files if outcome.accepted]
-
-    @property
-    def rejected(self) -> list[ValidationOutcome]:
-        return [outcome for outcome in self.files if outcome.rejected]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "files": [outcome.to_dict() for outcome in self.files],
-            "accepted": len(self.accepted),
-            "rejected": len(self.rejected),
-        }
-
-
-def ingest_files(store: ObjectStore, config: PipelineConfig, paths: Sequence[str | Path]) -> IngestReport:
-    """Copy files, directories (recursively) or glob matches into raw/ and validate each one.
+def stage_files(store: ObjectStore, paths: Sequence[str | Path]) -> list[str]:
+    """Copy files, directories (recursively) or glob matches into raw/; return their names there.
 
     Refuses the whole batch, before copying anything, when a name is unsafe, appears twice, or is
     already waiting in raw/.
     """
     files = collect_files(paths)
     check_names(store, files)
-    outcomes = []
     for local in files:
-        key = layout.raw_key(local.name)
-        store.upload(key, local.path)
-        outcomes.append(validate_key(store, key, config))
-    return IngestReport(tuple(outcomes))
+        store.upload(layout.raw_key(local.name), local.path)
+    return [local.name for local in files]
+
+
+def ingest_files(
+    store: ObjectStore,
+    config: PipelineConfig,
+    paths: Sequence[str | Path],
+    *,
+    sessions: SessionProvider,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """Copy the files into raw/ and run them through the whole pipeline: validation, silver, gold."""
+    names = stage_files(store, paths)
+    return run_pipeline(store, config, names, sessions=sessions, force=force, progress=progress)
 
 
 def collect_files(paths: Sequence[str | Path]) -> list[LocalFile]:

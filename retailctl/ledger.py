@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from retailctl import layout
-from retailctl.storage import ObjectStore, json_bytes, read_json_or
+from retailctl.records import update_ingest_record
+from retailctl.storage import ObjectStore, json_bytes, read_json_or, sha256_of
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,44 @@ def lookup(store: ObjectStore, sha256: str) -> LedgerEntry | None:
     """The entry holding ``sha256``, if any."""
     held = read_json_or(store, layout.ledger_key(sha256), None)
     return None if held is None else LedgerEntry.from_dict(held)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The content check of one validated file before its rows are processed."""
+
+    file: str
+    ingest_run_id: str
+    sha256: str
+    duplicate_of: LedgerEntry | None = None
+    archive_key: str | None = None
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of is not None
+
+
+def screen(store: ObjectStore, name: str, run_id: str, *, force: bool = False) -> Screened:
+    """Hash ``validated/<name>`` and claim it for ``run_id``.
+
+    Bytes already claimed by another run are set aside: the file moves to ``archive/duplicates/``
+    and its ingest record says ``duplicate_content`` with the first ingest. ``force`` processes
+    them again on purpose (the first claim is kept).
+    """
+    key = layout.validated_key(name)
+    digest = sha256_of(store, key)
+    taken = claim(store, digest, name, run_id, store.head(key).size)
+    if taken.ours or force:
+        return Screened(name, run_id, digest)
+    destination = layout.duplicate_archive_key(name, run_id, datetime.now(UTC))
+    store.move(key, destination)
+    update_ingest_record(
+        store,
+        run_id,
+        file=name,
+        outcome="duplicate_content",
+        sha256=digest,
+        duplicate_of=taken.entry.to_dict(),
+        archive_key=destination,
+    )
+    return Screened(name, run_id, digest, taken.entry, destination)
