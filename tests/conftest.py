@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,18 @@ def spark() -> Iterator[object]:
     session = build_session(SparkSettings(master="local[2]", shuffle_partitions=2, driver_memory="1g"))
     yield session
     session.stop()
+
+
+@pytest.fixture
+def cli(lake: Path) -> Any:
+    """Run ``retailctl --lake <temporary lake> ARGS...`` in-process; returns Typer's result."""
+    from typer.testing import CliRunner
+
+    from retailctl.cli.main import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(app, ["--lake", str(lake), *args], catch_exceptions=False)
+
+    return invoke

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -12,8 +13,19 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+_WIDTH_OFF_TERMINAL = 120
+"""Rich assumes 80 columns when output is not a terminal (CI logs, pipes); tables read better wider."""
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = _WIDTH_OFF_TERMINAL
+    return console
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 def _default(value: Any) -> Any:
