@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 
 from retailctl import layout
 from retailctl.config import PipelineConfig, load_config
-from retailctl.errors import UnsafeKey
+from retailctl.errors import RetailctlError, UnsafeKey
 from retailctl.storage import ObjectStore
 from retailctl.storage.s3 import S3Store
 from retailctl.validation import validate_key
@@ -65,10 +65,29 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             continue
         _log_line({"bucket": created.bucket, **outcome})
         processed.append(outcome)
-    summary = {"processed": processed, "ignored": ignored, "failed": failed}
+    summary = {"processed": processed, "ignored": ignored, "failed": failed, "silver_runs": _start_silver(processed)}
     if failed:
         raise RuntimeError(f"{len(failed)} object(s) could not be validated; the event will be retried: {failed}")
     return summary
+
+
+def _start_silver(processed: list[dict[str, Any]]) -> list[str]:
+    """Start the silver Glue job on the files that passed, when the stack names one.
+
+    A run that cannot start (for example too many concurrent runs) is logged, not raised: the files
+    wait in validated/ for the scheduled silver sweep or ``retailctl run-silver --backend aws``.
+    """
+    job = os.environ.get("RETAILCTL_SILVER_JOB_NAME")
+    names = [outcome["file"] for outcome in processed if outcome.get("outcome") == "validated"]
+    if not job or not names:
+        return []
+    from retailctl.aws.glue import start_job_run
+
+    try:
+        return [start_job_run(job, {"files": json.dumps(names)}, region=os.environ.get("AWS_REGION"))]
+    except RetailctlError as exc:
+        logger.error("could not start %s for %s: %s", job, names, exc)
+        return []
 
 
 def created_objects(event: dict[str, Any]) -> list[CreatedObject]:

@@ -100,7 +100,7 @@ def test_sqs_wrapped_event(s3: Any) -> None:
 
 
 def test_s3_test_event_does_nothing(s3: Any) -> None:
-    assert handler_module.handler(load_event("s3_test_event"), None) == {"processed": [], "ignored": [], "failed": []}
+    assert handler_module.handler(load_event("s3_test_event"), None) == {"processed": [], "ignored": [], "failed": [], "silver_runs": []}
 
 
 def test_prefix_from_environment(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,3 +122,26 @@ def test_one_json_log_line_per_file(s3: Any, caplog: pytest.LogCaptureFixture) -
     lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "retailctl.lambda"]
     assert [line["outcome"] for line in lines] == ["validated", "already_handled"]
     assert lines[0]["bucket"] == BUCKET
+
+
+def test_accepted_files_start_the_silver_job(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    glue = boto3.client("glue", region_name="us-east-1")
+    glue.create_job(Name="retailctl-silver", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl", "ScriptLocation": "s3://x/silver_job.py"})
+    monkeypatch.setenv("RETAILCTL_SILVER_JOB_NAME", "retailctl-silver")
+    for key in ["raw/sales_good.csv", "raw/sales 2024 (copy) #2.csv", "raw/ventes/été+März.csv"]:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=GOOD)
+    s3.put_object(Bucket=BUCKET, Key="raw/empty.csv", Body=b"")
+
+    summary = handler_module.handler(load_event("s3_put_many"), None)
+
+    (run_id,) = summary["silver_runs"]
+    run = glue.get_job_run(JobName="retailctl-silver", RunId=run_id)["JobRun"]
+    assert json.loads(run["Arguments"]["--files"]) == ["sales_good.csv", "sales 2024 (copy) #2.csv", "ventes/été+März.csv"]
+
+
+def test_a_silver_job_that_cannot_start_leaves_files_waiting(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAILCTL_SILVER_JOB_NAME", "no-such-job")
+    s3.put_object(Bucket=BUCKET, Key="raw/sales_good.csv", Body=GOOD)
+    summary = handler_module.handler(load_event("s3_put_many"), None)
+    assert summary["silver_runs"] == []
+    assert "validated/sales_good.csv" in keys(s3)
