@@ -22,11 +22,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Sample:
-    """One run: cold wall time (process start to exit), peak RSS of the tree, what the child reported."""
+    """One run: cold wall time (process start to exit), peak RSS and CPU time of the tree, the child's report."""
 
     wall_seconds: float
     peak_rss_bytes: int
     returncode: int
+    cpu_seconds: float = 0.0
     result: dict[str, Any] = field(default_factory=dict)
     stderr_tail: str = ""
 
@@ -35,19 +36,34 @@ class Sample:
         return self.returncode == 0 and not self.result.get("error")
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Resident memory of ``process`` and all its descendants (a JVM child included)."""
-    total = 0
-    try:
-        members = [process, *process.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    for member in members:
+class TreeWatcher:
+    """Samples a process tree: the peak of its summed RSS, and the CPU seconds each member has used."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak_rss = 0
+        self.cpu_by_pid: dict[tuple[int, float], float] = {}
+
+    def sample(self) -> None:
         try:
-            total += member.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return total
+            members = [self.root, *self.root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        rss = 0
+        for member in members:
+            try:
+                with member.oneshot():
+                    rss += member.memory_info().rss
+                    times = member.cpu_times()
+                    self.cpu_by_pid[(member.pid, member.create_time())] = times.user + times.system
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time of the tree as last sampled (a member's final ~50 ms may be missed)."""
+        return sum(self.cpu_by_pid.values())
 
 
 def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 3600) -> Sample:
@@ -61,14 +77,13 @@ def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout:
         stderr_path = Path(scratch) / "stderr.txt"
         child_env = {**os.environ, **(env or {}), "BENCH_RESULT": str(result_path)}
         child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), child_env.get("PYTHONPATH")]))
-        peak = 0
         with stderr_path.open("wb") as stderr:
             started = time.perf_counter()
             child = subprocess.Popen(argv, cwd=REPO, env=child_env, stdout=subprocess.DEVNULL, stderr=stderr)
-            watched = psutil.Process(child.pid)
+            watcher = TreeWatcher(child.pid)
             deadline = started + timeout
             while child.poll() is None:
-                peak = max(peak, tree_rss(watched))
+                watcher.sample()
                 if time.perf_counter() > deadline:
                     child.kill()
                     break
@@ -77,7 +92,7 @@ def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout:
             wall = time.perf_counter() - started
         result = json.loads(result_path.read_text()) if result_path.exists() else {}
         tail = stderr_path.read_text(errors="replace")[-3000:]
-    return Sample(wall, peak, returncode, result, tail if returncode else "")
+    return Sample(wall, watcher.peak_rss, returncode, watcher.cpu_seconds, result, tail if returncode else "")
 
 
 def run_stage(stage: str, params: dict[str, Any], env: dict[str, str] | None = None) -> Sample:
@@ -93,6 +108,7 @@ def summarize(samples: Sequence[Sample], rows: int, seconds_key: str | None = No
         "runs": len(samples),
         "rows": rows,
         "wall_seconds": _spread(walls),
+        "cpu_seconds": _spread([s.cpu_seconds for s in samples]),
         "peak_rss_mib": _spread([p / 2**20 for p in peaks]),
         "rows_per_second": round(rows / statistics.median(walls)) if rows and walls else None,
     }

@@ -28,6 +28,8 @@ class Target:
     measure: Callable[[Stages], float | None]
     limit: float
     unit: str = "x"
+    cpu_ratio: Callable[[Stages], float | None] | None = None
+    """The same ratio on CPU seconds of the process trees: far less sensitive to a busy machine."""
 
 
 def median(stages: Stages, name: str, metric: str = "wall_seconds") -> float | None:
@@ -42,20 +44,24 @@ def ratio(stages: Stages, top: str, bottom: str, metric: str = "wall_seconds") -
     return None if numerator is None or not denominator else round(numerator / denominator, 3)
 
 
+def _wall_and_cpu(label: str, top: str, bottom: str, limit: float) -> Target:
+    return Target(label, lambda s: ratio(s, top, bottom), limit, cpu_ratio=lambda s: ratio(s, top, bottom, "cpu_seconds"))
+
+
 def targets(small: str, large: str, many: str) -> list[Target]:
     """Issue 6's targets, labelled with this run's sizes (wall times are cold: process start to exit)."""
     return [
-        Target(f"silver {large} <= 7x DuckDB reference", lambda s: ratio(s, "silver_large", "duckdb_silver_large"), 7),
-        Target(f"silver {large} <= 1.3x bare Spark CSV->parquet", lambda s: ratio(s, "silver_large", "spark_baseline_large"), 1.3),
-        Target(f"gold full {large} <= 6x DuckDB reference", lambda s: ratio(s, "gold_full", "duckdb_gold"), 6),
-        Target("gold incremental (1 new day of 90) <= 15% of gold full", lambda s: ratio(s, "gold_incremental", "gold_full"), 0.15),
-        Target(f"silver {many} vs 1 file of {small} <= 1.5x", lambda s: ratio(s, "silver_many", "silver_small"), 1.5),
+        _wall_and_cpu(f"silver {large} <= 7x DuckDB reference", "silver_large", "duckdb_silver_large", 7),
+        _wall_and_cpu(f"silver {large} <= 1.3x bare Spark CSV->parquet", "silver_large", "spark_baseline_large", 1.3),
+        _wall_and_cpu(f"gold full {large} <= 6x DuckDB reference", "gold_full", "duckdb_gold", 6),
+        _wall_and_cpu("gold incremental (1 new day of 90) <= 15% of gold full", "gold_incremental", "gold_full", 0.15),
+        _wall_and_cpu(f"silver {many} vs 1 file of {small} <= 1.5x", "silver_many", "silver_small", 1.5),
         Target("validation of the big file: bytes read <= 1 MiB", lambda s: _bytes_read_mib(s), 1, "MiB"),
         Target("validation of the big file: under 0.1 s", lambda s: median(s, "validation", "stage_seconds"), 0.1, "s"),
         Target("`retailctl ingest` of 1k rows, start to exit <= 12 s", lambda s: median(s, "ingest"), 12, "s"),
         Target(f"peak memory silver {large} <= 1.25x silver {small}", lambda s: ratio(s, "silver_large", "silver_small", "peak_rss_mib"), 1.25),
         Target(f"peak memory silver {large} <= 4 GiB", lambda s: median(s, "silver_large", "peak_rss_mib"), 4096, "MiB"),
-        Target(f"growth: silver {large} / silver {small} <= 5x", lambda s: ratio(s, "silver_large", "silver_small"), 5),
+        _wall_and_cpu(f"growth: silver {large} / silver {small} <= 5x", "silver_large", "silver_small", 5),
     ]
 
 
@@ -64,7 +70,9 @@ def evaluate(stages: Stages, small: str, large: str, many: str) -> list[dict[str
     for target in targets(small, large, many):
         value = target.measure(stages)
         status = "not available" if value is None else ("met" if value <= target.limit else "missed")
-        rows.append({"target": target.label, "measured": value, "limit": target.limit, "unit": target.unit, "status": status})
+        cpu = target.cpu_ratio(stages) if target.cpu_ratio else None
+        rows.append({"target": target.label, "measured": value, "limit": target.limit, "unit": target.unit,
+                     "status": status, "cpu_ratio": cpu})
     return rows
 
 
@@ -95,7 +103,8 @@ def machine() -> dict[str, Any]:
         "pyspark": pyspark.__version__,
         "duckdb": duckdb.__version__,
         "java": _command_output(["java", "-version"]),
-        "commit": _command_output(["git", "rev-parse", "--short", "HEAD"]),
+        "commit": _command_output(["git", "rev-parse", "--short", "HEAD"])
+        + (" + uncommitted changes" if _command_output(["git", "status", "--porcelain", "--", "retailctl"]) != "unknown" else ""),
     }
 
 
@@ -129,26 +138,30 @@ def markdown(document: dict[str, Any]) -> str:
         "(a cold interpreter and JVM included); in-process seconds exclude start-up; peak memory is the RSS "
         "of the whole process tree (JVM included) sampled every 50 ms.",
         "",
-        "| stage | rows | wall s median (min-max) | in-process s | rows/s | peak MiB median (min-max) | vs DuckDB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| stage | rows | wall s median (min-max) | in-process s | CPU s | rows/s | peak MiB median (min-max) | vs DuckDB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     stages = document["stages"]
     for name, stage in stages.items():
         if stage["status"] != "ok":
-            lines.append(f"| {stage['label']} | {stage.get('rows', '')} | {stage['status']}: {stage.get('note', '')} | | | | |")
+            lines.append(f"| {stage['label']} | {stage.get('rows', '')} | {stage['status']}: {stage.get('note', '')} | | | | | |")
             continue
         summary = stage["summary"]
         inner = summary.get("stage_seconds", {}).get("median", "")
         versus = ratio(stages, name, stage["reference"]) if stage.get("reference") else None
         lines.append(
             f"| {stage['label']} | {summary['rows']:,} | {_spread(summary['wall_seconds'])} | {inner} | "
+            f"{summary.get('cpu_seconds', {}).get('median', '')} | "
             f"{summary['rows_per_second'] or '':,} | {_spread(summary['peak_rss_mib'], 0)} | "
             f"{f'{versus}x' if versus is not None else ''} |"
         )
-    lines += ["", "## Targets (issue 6)", "", "| target | measured | limit | status |", "|---|---:|---:|---|"]
+    lines += ["", "## Targets (issue 6)", "",
+              "Judged on median wall times; the CPU-time ratio of the same process trees is shown beside them.", "",
+              "| target | measured (wall) | same ratio on CPU s | limit | status |", "|---|---:|---:|---:|---|"]
     for row in document["targets"]:
         measured = "" if row["measured"] is None else f"{row['measured']} {row['unit']}"
-        lines.append(f"| {row['target']} | {measured} | {row['limit']} {row['unit']} | **{row['status']}** |")
+        cpu = "" if row.get("cpu_ratio") is None else f"{row['cpu_ratio']} {row['unit']}"
+        lines.append(f"| {row['target']} | {measured} | {cpu} | {row['limit']} {row['unit']} | **{row['status']}** |")
     lines += ["", "## Row counts: pipeline vs DuckDB reference vs generator", "",
               "| check | pipeline | DuckDB | generator | equal |", "|---|---:|---:|---:|---|"]
     for check in document["checks"]:

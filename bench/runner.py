@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import shutil
 import sys
@@ -110,7 +111,7 @@ class Bench:
         for index in range(self.runs):
             sample = once(index)
             samples.append(sample)
-            print(f"  {label}: run {index + 1}: {sample.wall_seconds:.2f} s, "
+            print(f"  {label}: run {index + 1}: {sample.wall_seconds:.2f} s, {sample.cpu_seconds:.1f} CPU s, "
                   f"{sample.peak_rss_bytes / 2**20:.0f} MiB{'' if sample.ok else ' FAILED'}", flush=True)
             if not sample.ok:
                 error = sample.result.get("error") or f"exit code {sample.returncode}"
@@ -119,15 +120,18 @@ class Bench:
         entry["summary"] = summarize(samples, rows, "stage_seconds")
         entry["samples"] = [
             {k: v for k, v in s.result.items() if k in ("stage_seconds", "session_seconds", "bytes_read")}
-            | {"wall_seconds": round(s.wall_seconds, 3), "peak_rss_mib": round(s.peak_rss_bytes / 2**20, 1)}
+            | {"wall_seconds": round(s.wall_seconds, 3), "cpu_seconds": round(s.cpu_seconds, 2),
+               "peak_rss_mib": round(s.peak_rss_bytes / 2**20, 1)}
             for s in samples
         ]
         return samples
 
-    def check(self, what: str, pipeline: int, duckdb: int | None = None, generator: int | None = None) -> None:
+    def check(self, stage: str, what: str, pipeline: int, duckdb: int | None = None, generator: int | None = None) -> None:
         """Record a count the pipeline, the DuckDB reference and the generator must agree on."""
         equal = all(value == pipeline for value in (duckdb, generator) if value is not None)
-        self.checks.append({"what": what, "pipeline": pipeline, "duckdb": duckdb, "generator": generator, "equal": equal})
+        self.checks.append(
+            {"stage": stage, "what": what, "pipeline": pipeline, "duckdb": duckdb, "generator": generator, "equal": equal}
+        )
         if not equal:
             print(f"  COUNT MISMATCH: {what}: pipeline {pipeline}, DuckDB {duckdb}, generator {generator}", flush=True)
 
@@ -178,10 +182,10 @@ class Bench:
         duck = self.reference_counts.get(reference_stage or "", {})
         expected_valid = sum(int(item.stats["valid_rows"]) for item in inputs)
         expected_rejected = sum(int(item.stats["invalid_rows"]) for item in inputs)
-        self.check(f"{label}: rows read", counts["rows_read"], duck.get("rows_read"), rows)
-        self.check(f"{label}: valid rows", counts["rows_valid"], duck.get("rows_valid"), expected_valid)
-        self.check(f"{label}: rejected rows", counts["rows_rejected"], duck.get("rows_rejected"), expected_rejected)
-        self.check(f"{label}: rows in processed/", reference.count_parquet_rows(lake / "processed")["rows"],
+        self.check(name, f"{label}: rows read", counts["rows_read"], duck.get("rows_read"), rows)
+        self.check(name, f"{label}: valid rows", counts["rows_valid"], duck.get("rows_valid"), expected_valid)
+        self.check(name, f"{label}: rejected rows", counts["rows_rejected"], duck.get("rows_rejected"), expected_rejected)
+        self.check(name, f"{label}: rows in processed/", reference.count_parquet_rows(lake / "processed")["rows"],
                    duck.get("rows_valid"), expected_valid)
         if keep:
             shutil.rmtree(keep, ignore_errors=True)
@@ -214,15 +218,15 @@ class Bench:
         samples = self.measure("gold_full", label, large.rows, once, needs="gold", reference_stage="duckdb_gold")
         if samples and self.stages["gold_full"]["status"] == "ok":
             duck = self.reference_counts.get("duckdb_gold", {}).get("gold_rows")
-            self.gold_checks(label, lake, duck, int(large.stats["expected_distinct_keys"]))
+            self.gold_checks("gold_full", label, lake, duck, int(large.stats["expected_distinct_keys"]))
             shutil.rmtree(gold_lake, ignore_errors=True)
             lake.rename(gold_lake)
 
-    def gold_checks(self, label: str, lake: Path, duck: int | None, expected: int) -> None:
+    def gold_checks(self, name: str, label: str, lake: Path, duck: int | None, expected: int) -> None:
         table = lake / "gold" / self.config.dataset.gold_table
         rows = reference.count_parquet_rows(table)["rows"]
-        self.check(f"{label}: gold rows", rows, duck, expected)
-        self.check(f"{label}: distinct {self.config.dataset.dedup_key} in gold", reference.distinct_keys(table, self.config.dataset.dedup_key) if rows else 0, None, rows)
+        self.check(name, f"{label}: gold rows", rows, duck, expected)
+        self.check(name, f"{label}: distinct {self.config.dataset.dedup_key} in gold", reference.distinct_keys(table, self.config.dataset.dedup_key) if rows else 0, None, rows)
 
     def duckdb_gold(self, silver_out: Path) -> None:
         rows = self.inputs.large.rows
@@ -258,7 +262,7 @@ class Bench:
         samples = self.measure("gold_incremental", label, new_day.rows, once, needs="gold")
         if samples and self.stages["gold_incremental"]["status"] == "ok":
             expected = int(self.inputs.large.stats["expected_distinct_keys"]) + int(new_day.stats["expected_distinct_keys"])
-            self.gold_checks(label, lake, None, expected)
+            self.gold_checks("gold_incremental", label, lake, None, expected)
 
     def ingest(self) -> None:
         source = self.inputs.ingest
@@ -296,6 +300,25 @@ GROUPS: dict[str, Callable[[Bench], None]] = {
     "ingest": Bench.ingest,
 }
 """Stage groups in the order they run (``--only`` picks some); DuckDB first, so silver can compare counts."""
+
+
+def merged_with_previous(document: dict[str, Any], previous_path: Path) -> dict[str, Any]:
+    """Stages re-measured with ``--only`` replace theirs in the earlier results of the same mode."""
+    if not previous_path.exists():
+        return document
+    previous = json.loads(previous_path.read_text())
+    stages = {**previous["stages"], **document["stages"]}
+    remeasured = ", ".join(document["stages"])
+    checks = [c for c in previous["checks"] if c.get("stage") not in document["stages"]] + document["checks"]
+    small, large, many = document["labels"]
+    return {
+        **document,
+        "started_at": previous["started_at"],
+        "stages": stages,
+        "checks": checks,
+        "targets": report.evaluate(stages, small, large, many),
+        "notes": [*previous.get("notes", []), f"re-measured at {document['finished_at']}: {remeasured}", *document["notes"]],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -340,10 +363,13 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {**report.machine(), "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)]},
         "inputs": {name: getattr(inputs, name).stats for name in ("small", "large", "new_day", "validation", "ingest")},
         "stages": bench.stages,
+        "labels": [small, large, many],
         "targets": report.evaluate(bench.stages, small, large, many),
         "checks": bench.checks,
         "notes": bench.notes,
     }
+    if args.only:
+        document = merged_with_previous(document, args.results / f"{sizes.mode}.json")
     json_path, md_path = report.write(document, args.results)
     shutil.rmtree(work, ignore_errors=True)
     print(md_path.read_text())
