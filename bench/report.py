@@ -103,9 +103,14 @@ def machine() -> dict[str, Any]:
         "pyspark": pyspark.__version__,
         "duckdb": duckdb.__version__,
         "java": _command_output(["java", "-version"]),
-        "commit": _command_output(["git", "rev-parse", "--short", "HEAD"])
-        + (" + uncommitted changes" if _command_output(["git", "status", "--porcelain", "--", "retailctl"]) != "unknown" else ""),
+        "commit": os.environ.get("BENCH_COMMIT") or _commit(),
     }
+
+
+def _commit() -> str:
+    """The checked-out commit, flagged when the retailctl sources differ from it."""
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "retailctl"], capture_output=True, check=False)
+    return _command_output(["git", "rev-parse", "--short", "HEAD"]) + (" + uncommitted changes" if dirty.returncode else "")
 
 
 def _command_output(argv: list[str]) -> str:
