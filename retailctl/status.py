@@ -1,4 +1,4 @@
-"""What the lake holds: objects and bytes per layer, files waiting in raw/ or validated/, recent ingests."""
+"""What the lake holds: objects and bytes per layer, files waiting in raw/ or validated/, the last runs."""
 
 from __future__ import annotations
 
@@ -34,12 +34,14 @@ class LakeStatus:
     layers: tuple[LayerUsage, ...]
     waiting: tuple[WaitingFile, ...]
     recent_ingests: tuple[dict[str, Any], ...]
+    last_compaction: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "layers": [asdict(layer) for layer in self.layers],
             "waiting": [asdict(item) for item in self.waiting],
             "recent_ingests": list(self.recent_ingests),
+            "last_compaction": self.last_compaction,
         }
 
 
@@ -59,4 +61,14 @@ def lake_status(store: ObjectStore, *, recent: int = 10, now: datetime | None = 
     record_keys = [info.key for info in store.list(layout.ingest_records_prefix()) if info.key.endswith(".json")]
     latest = sorted(record_keys)[-recent:] if recent > 0 else []
     records = tuple(record for key in reversed(latest) if (record := read_json_or(store, key, None)) is not None)
-    return LakeStatus(tuple(layers), tuple(waiting), records)
+    return LakeStatus(tuple(layers), tuple(waiting), records, read_json_or(store, layout.gold_summary_key(), None))
+
+
+def ingest_reason(record: dict[str, Any]) -> str | None:
+    """Why an ingest did not end archived: the validation or silver reason, or the first ingest of a duplicate."""
+    for stage in ("validation", "silver"):
+        code = (record.get(stage) or {}).get("reason_code")
+        if code:
+            return str(code)
+    first = record.get("duplicate_of") or {}
+    return f"same bytes as {first.get('file')}" if first else None

@@ -197,6 +197,10 @@ def test_status_and_audit_after_a_run(cli: Any, tmp_path: Path) -> None:
     status = cli("--json", "status")
     assert status.exit_code == 0
     assert not payload(status)["waiting"]
+    assert payload(status)["last_compaction"]["status"] == "ok"
+    (record,) = payload(status)["recent_ingests"]
+    assert (record["outcome"], record["silver"]["rows_valid"], record["silver"]["rows_rejected"]) == ("archived", 1, 1)
+    assert "Last gold compaction" in cli("status").output
     audit = cli("--json", "audit", "show")
     assert audit.exit_code == 0, audit.output
     human = cli("audit-report")

@@ -8,7 +8,7 @@ import typer
 
 from retailctl.cli.render import console, emit_json, table
 from retailctl.cli.state import app_state
-from retailctl.status import lake_status
+from retailctl.status import ingest_reason, lake_status
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def status_command(
     ctx: typer.Context,
     recent: Annotated[int, typer.Option("--recent", min=0, help="How many of the latest ingest records to show.")] = 10,
 ) -> None:
-    """What each layer of the lake holds, anything waiting in raw/ or validated/, and the latest ingests."""
+    """What each layer of the lake holds, anything waiting in raw/ or validated/, and the last runs."""
     state = app_state(ctx)
     status = lake_status(state.store, recent=recent)
     if state.json:
@@ -38,11 +38,22 @@ def status_command(
                 record.get("ingest_run_id"),
                 record.get("file"),
                 record.get("outcome"),
-                (record.get("validation") or {}).get("reason_code"),
+                (record.get("silver") or {}).get("rows_valid"),
+                (record.get("silver") or {}).get("rows_rejected"),
+                ingest_reason(record),
             )
             for record in status.recent_ingests
         )
-        console.print(table("Latest ingests", ("run id", "file", "outcome", "reason"), ingests))
+        console.print(table("Latest ingests", ("run id", "file", "outcome", "rows valid", "rows rejected", "reason"), ingests))
+    last = status.last_compaction
+    if last:
+        style = "green" if last.get("status") == "ok" else "bold red"
+        console.print(
+            f"Last gold compaction {last.get('run_id')} ({last.get('mode')}): [{style}]{last.get('status')}[/] at "
+            f"{last.get('ended_at')}, {len(last.get('partitions_rewritten') or [])} partition(s) rewritten"
+        )
+    else:
+        console.print("No gold compaction has run yet.")
 
 
 def _age(seconds: int) -> str:
