@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from retailctl.cli.glue_run import run_on_glue
 from retailctl.cli.render import console, emit_json, table
 from retailctl.cli.state import app_state
 from retailctl.errors import CompactionFailed
@@ -26,6 +27,9 @@ def run_gold_compaction_command(
 
     state = app_state(ctx)
     window = parse_date_range(dates) if dates else None
+    if state.config.backend == "aws":
+        run_on_glue(state, "gold", {"full": str(full).lower(), **({"dates": str(window)} if window else {})})
+        return
     try:
         summary = run_gold_compaction(build_session(state.config.spark), state.store, state.config, full=full, dates=window)
     except CompactionFailed as failure:

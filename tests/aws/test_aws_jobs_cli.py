@@ -1,0 +1,32 @@
+"""run-gold-compaction and run-silver with --backend aws start the deployed Glue jobs (moto's Glue)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+from typer.testing import CliRunner
+
+from retailctl.cli.main import app
+
+
+def make_job(name: str) -> None:
+    boto3.client("glue", region_name="us-east-1").create_job(
+        Name=name, Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl", "ScriptLocation": "s3://a/b.py"}
+    )
+
+
+def test_gold_compaction_on_glue(moto: None) -> None:
+    make_job("retailctl-gold-compaction")
+    result = CliRunner().invoke(app, ["--backend", "aws", "--json", "run-gold-compaction", "--full", "--dates", "2024-01-01:2024-01-31"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["job_name"], document["state"]) == ("retailctl-gold-compaction", "SUCCEEDED")
+    run = boto3.client("glue", region_name="us-east-1").get_job_run(JobName="retailctl-gold-compaction", RunId=document["run_id"])
+    assert run["JobRun"]["Arguments"] == {"--full": "true", "--dates": "2024-01-01:2024-01-31"}
+
+
+def test_a_job_that_is_not_deployed_is_a_clear_error(moto: None) -> None:
+    result = CliRunner().invoke(app, ["--backend", "aws", "run-gold-compaction"])
+    assert result.exit_code != 0
+    assert "retailctl-gold-compaction" in result.output
