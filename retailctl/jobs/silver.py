@@ -148,9 +148,12 @@ def parse_fields(df: DataFrame, profiles: Sequence[ParseProfile], dataset: Datas
     """Split ``_raw`` into the dataset's columns (text) by each row's ``_profile``; flag ``_malformed``.
 
     Adds a struct column ``_fields`` with one string per dataset column (NULL when the file lacks the
-    column or the field is empty) and ``_malformed`` (the wrong number of fields).
+    column or the field is empty) and ``_malformed`` (the wrong number of fields). Each profile's
+    ``from_csv`` gets its own column first, so it runs once per row, not once per field.
     """
-    parsed: Column | None = None
+    if not profiles:
+        raise ValueError("parse_fields needs at least one parse profile")
+    split = df
     for index, profile in enumerate(profiles):
         schema = ", ".join([*(f"_c{i} STRING" for i in range(profile.field_count)), f"{_CORRUPT} STRING"])
         options = {
@@ -160,7 +163,11 @@ def parse_fields(df: DataFrame, profiles: Sequence[ParseProfile], dataset: Datas
             "mode": "PERMISSIVE",
             "columnNameOfCorruptRecord": _CORRUPT,
         }
-        fields = F.from_csv(F.col(RAW), schema, options)
+        is_mine = (F.col(PROFILE) == index) & ~F.col(BLANK)
+        split = split.withColumn(f"_csv{index}", F.when(is_mine, F.from_csv(F.col(RAW), schema, options)))
+    parsed: Column | None = None
+    for index, profile in enumerate(profiles):
+        fields = F.col(f"_csv{index}")
         values = []
         for column in dataset.columns:
             position = profile.position(column.name)
@@ -169,16 +176,11 @@ def parse_fields(df: DataFrame, profiles: Sequence[ParseProfile], dataset: Datas
         shaped = F.struct(*values, fields[_CORRUPT].isNotNull().alias(MALFORMED))
         condition = F.col(PROFILE) == index
         parsed = F.when(condition, shaped) if parsed is None else parsed.when(condition, shaped)
-    if parsed is None:
-        raise ValueError("parse_fields needs at least one parse profile")
-    return df.withColumn(FIELDS, F.when(~F.col(BLANK), parsed)).withColumn(
-        MALFORMED, F.coalesce(F.col(f"{FIELDS}.{MALFORMED}"), F.lit(False))
+    assert parsed is not None
+    with_fields = split.withColumn(FIELDS, F.when(~F.col(BLANK), parsed))
+    return with_fields.withColumn(MALFORMED, F.coalesce(F.col(f"{FIELDS}.{MALFORMED}"), F.lit(False))).drop(
+        *[f"_csv{index}" for index in range(len(profiles))]
     )
-
-
-def field(column: str) -> Column:
-    """The raw text of a dataset column, as parsed."""
-    return F.col(f"{FIELDS}.`{column}`")
 
 
 def _trimmed_sql(column: str) -> str:
@@ -190,14 +192,20 @@ def trimmed(column: str) -> Column:
     return F.expr(_trimmed_sql(column))
 
 
+def text_column(column: str) -> str:
+    """The name of the column holding a dataset column's trimmed text while rows are classified."""
+    return f"_text_{column}"
+
+
 def typed(spec: ColumnSpec) -> Column:
     """The stored value of a column: its trimmed text cast strictly to the column's type (NULL if invalid).
 
     A strict pattern guards every cast (Spark casts ``'2.5'`` to the int 2), and ``try_cast`` turns
     overflow and impossible dates (``2024-02-30``) into NULL, with or without ANSI mode.
+    Reads the column's trimmed text from :func:`text_column`.
     """
-    text_sql = _trimmed_sql(spec.name)
-    text = F.expr(text_sql)
+    text_sql = f"`{text_column(spec.name)}`"
+    text = F.col(text_column(spec.name))
     if spec.type == "integer":
         return F.when(text.rlike(_INTEGER), F.expr(f"try_cast({text_sql} AS int)"))
     if spec.type == "decimal":
@@ -218,10 +226,10 @@ def _decimal_pattern(spec: ColumnSpec) -> str:
 
 
 def column_rules(spec: ColumnSpec) -> list[Rule]:
-    """Every rule of one column as a NULL-safe failure condition on its parsed text."""
-    text = trimmed(spec.name)
+    """Every rule of one column as a NULL-safe failure condition on its trimmed text and typed value."""
+    text = F.col(text_column(spec.name))
     present = text.isNotNull()
-    value = typed(spec)
+    value = F.col(spec.name)
 
     def failed(ok: Column) -> Column:
         return present & ~F.coalesce(ok, F.lit(False))
@@ -283,6 +291,8 @@ def _reason(rule: Rule, value: Column) -> Column:
 def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
     """Add ``_reasons``: every rule the row fails (empty when valid), NULL for blank lines.
 
+    Expects each column's trimmed text (:func:`text_column`) and typed value (its own name).
+
     ``invalid_utf8`` (a U+FFFD in the line) and ``malformed_row`` (wrong field count) are row rules;
     a malformed row is not checked column by column, as its fields are misaligned.
     """
@@ -294,7 +304,7 @@ def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
                      f"the row does not have the {len(dataset.columns)}-column layout of the file's header"), null_text),
     ]
     column_reasons = [
-        F.when(~F.col(MALFORMED), _reason(rule, field(spec.name)))
+        F.when(~F.col(MALFORMED), _reason(rule, F.col(text_column(spec.name))))
         for spec in dataset.columns
         for rule in column_rules(spec)
     ]
@@ -319,15 +329,17 @@ def classify(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
 
     The result is what the runner persists: valid rows and rejects are both selected from it.
     """
-    checked = check_rules(df, dataset)
+    kept = [FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file", RAW, MALFORMED]
+    texts = df.select(*kept, *[trimmed(spec.name).alias(text_column(spec.name)) for spec in dataset.columns])
+    typed_values = texts.select("*", *[typed(spec).alias(spec.name) for spec in dataset.columns])
+    checked = check_rules(typed_values, dataset)
     is_reject = F.size(F.col(REASONS)) > 0
-    key = trimmed(dataset.dedup_key)
     return checked.select(
         FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file",
-        *[typed(spec).alias(spec.name) for spec in dataset.columns],
+        *[F.col(spec.name) for spec in dataset.columns],
         REASONS,
         F.when(is_reject, F.col(RAW)).alias(RAW),
-        F.when(is_reject & ~F.col(MALFORMED), key).alias(f"_key_{dataset.dedup_key}"),
+        F.when(is_reject & ~F.col(MALFORMED), F.col(text_column(dataset.dedup_key))).alias(f"_key_{dataset.dedup_key}"),
     )
 
 
