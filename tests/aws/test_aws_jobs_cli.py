@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 from typer.testing import CliRunner
@@ -30,3 +31,15 @@ def test_a_job_that_is_not_deployed_is_a_clear_error(moto: None) -> None:
     result = CliRunner().invoke(app, ["--backend", "aws", "run-gold-compaction"])
     assert result.exit_code != 0
     assert "retailctl-gold-compaction" in result.output
+
+
+def test_ingest_on_aws_uploads_to_raw_for_the_lambda(moto: None, tmp_path: Path) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="retail-sales-demo-s3")
+    source = tmp_path / "day 1.csv"
+    source.write_text("transaction_id,store_id\n")
+    result = CliRunner().invoke(app, ["--backend", "aws", "--json", "ingest", str(source)])
+    assert result.exit_code == 0, result.output
+    (uploaded,) = json.loads(result.stdout)["files"]
+    assert (uploaded["outcome"], uploaded["location"]) == ("uploaded", "s3://retail-sales-demo-s3/raw/day 1.csv")
+    assert s3.get_object(Bucket="retail-sales-demo-s3", Key="raw/day 1.csv")["Body"].read() == source.read_bytes()
