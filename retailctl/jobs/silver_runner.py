@@ -127,9 +127,7 @@ def run_silver(
     batch_run_id = layout.new_run_id()
     if names is None:
         names = [layout.name_in(layout.VALIDATED, info.key) for info in store.list(layout.VALIDATED)]
-    missing = [name for name in names if not store.exists(layout.validated_key(name))]
-    if missing:
-        raise UsageError(f"not waiting in {layout.VALIDATED}: {', '.join(missing)}")
+    check_waiting(store, names)
     results: list[SilverFileResult] = []
     inputs: list[SilverInput] = []
     for name in names:
@@ -142,6 +140,13 @@ def run_silver(
     order = {name: index for index, name in enumerate(names)}
     ordered = tuple(sorted(results, key=lambda result: order.get(result.file, len(order))))
     return SilverBatchResult(batch_run_id=batch_run_id, files=ordered, seconds=round(time.monotonic() - started, 3))
+
+
+def check_waiting(store: ObjectStore, names: list[str]) -> None:
+    """Raise UsageError naming every file that is not waiting in validated/."""
+    missing = [name for name in names if not store.exists(layout.validated_key(name))]
+    if missing:
+        raise UsageError(f"not waiting in {layout.VALIDATED}: {', '.join(missing)}")
 
 
 def prepare_input(store: ObjectStore, config: PipelineConfig, name: str) -> SilverInput:

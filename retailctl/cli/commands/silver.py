@@ -22,11 +22,12 @@ def run_silver_command(
     names: Annotated[list[str] | None, typer.Argument(help="Files waiting in validated/ (default: all of them).", show_default=False)] = None,
 ) -> None:
     """Run the silver job over validated/: row validation into processed/ and row rejects."""
-    from retailctl.jobs.silver_runner import run_silver
+    from retailctl.jobs.silver_runner import check_waiting, run_silver
     from retailctl.jobs.spark import build_session
 
     state = app_state(ctx)
     names = [name[len(layout.VALIDATED):] if name.startswith(layout.VALIDATED) else name for name in names or []]
+    check_waiting(state.store, names)
     result = run_silver(build_session(state.config.spark), state.store, state.config, names or None)
     render_batch(result, as_json=state.json)
     if result.rejected:
