@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from pyspark.sql import Column
@@ -49,6 +50,7 @@ MAX_QUOTED_LINES = 100
 """A quoted field may span at most this many lines; a longer span is a stray quote, not a record."""
 
 REPLACEMENT_CHARACTER = "\ufffd"
+REASONS_TYPE = "array<struct<rule:string,column:string,value:string,message:string>>"
 _CORRUPT = "_corrupt"
 _TRIM = " \t"
 
@@ -294,21 +296,26 @@ def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
     Expects each column's trimmed text (:func:`text_column`) and typed value (its own name).
 
     ``invalid_utf8`` (a U+FFFD in the line) and ``malformed_row`` (wrong field count) are row rules;
-    a malformed row is not checked column by column, as its fields are misaligned.
+    a malformed row is not checked column by column, as its fields are misaligned. The reasons array
+    is only built for rows that fail something (a few percent), not for every row.
     """
-    null_text = F.lit(None).cast("string")
     row_rules = [
-        _reason(Rule("invalid_utf8", None, F.col(RAW).contains(REPLACEMENT_CHARACTER),
-                     "the row has bytes that are not valid UTF-8"), null_text),
-        _reason(Rule("malformed_row", None, F.col(MALFORMED),
-                     f"the row does not have the {len(dataset.columns)}-column layout of the file's header"), null_text),
+        Rule("invalid_utf8", None, F.col(RAW).contains(REPLACEMENT_CHARACTER), "the row has bytes that are not valid UTF-8"),
+        Rule("malformed_row", None, F.col(MALFORMED),
+             f"the row does not have the {len(dataset.columns)}-column layout of the file's header"),
     ]
-    column_reasons = [
-        F.when(~F.col(MALFORMED), _reason(rule, F.col(text_column(spec.name))))
+    well_formed = ~F.col(MALFORMED)
+    field_rules = [
+        Rule(rule.name, rule.column, well_formed & rule.failed, rule.message)
         for spec in dataset.columns
         for rule in column_rules(spec)
     ]
-    reasons = F.filter(F.array(*row_rules, *column_reasons), lambda reason: reason.isNotNull())
+    rules = [*row_rules, *field_rules]
+    any_failed = reduce(lambda left, right: left | right, [rule.failed for rule in rules])
+    values = [F.lit(None).cast("string")] * len(row_rules) + [F.col(text_column(rule.column or "")) for rule in field_rules]
+    failed = F.filter(F.array(*[_reason(rule, value) for rule, value in zip(rules, values, strict=True)]),
+                      lambda reason: reason.isNotNull())
+    reasons = F.when(any_failed, failed).otherwise(F.array().cast(REASONS_TYPE))
     return df.withColumn(REASONS, F.when(~F.col(BLANK), reasons))
 
 

@@ -417,7 +417,7 @@ def _stage(
         silver.records(numbered), [one.ingest_run_id for one in inputs], [one.name for one in inputs], profile_of
     )
     parsed = silver.parse_fields(labelled, profiles, dataset)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC)
     with _persisted(silver.classify(parsed, dataset)) as classified:
         partition = dataset.partition_name
         (
