@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from retailctl.storage import json_bytes
 
 _WIDTH_OFF_TERMINAL = 120
 """Rich assumes 80 columns when output is not a terminal (CI logs, pipes); tables read better wider."""
@@ -28,21 +27,9 @@ console = _console()
 err_console = _console(stderr=True)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    raise TypeError(f"cannot render {type(value).__name__} as JSON")
-
-
 def emit_json(payload: Any) -> None:
     """One JSON document on stdout, nothing else."""
-    sys.stdout.write(json.dumps(payload, indent=2, default=_default, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_bytes(payload).decode())
     sys.stdout.flush()
 
 

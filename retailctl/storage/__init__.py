@@ -19,6 +19,7 @@ __all__ = [
     "ObjectStore",
     "check_key",
     "json_bytes",
+    "json_default",
     "open_store",
     "read_json",
     "read_json_or",
@@ -59,14 +60,17 @@ def read_json_or(store: ObjectStore, key: str, default: Any) -> Any:
 
 def json_bytes(payload: Any) -> bytes:
     """The canonical encoding of lake JSON records: UTF-8, indented, keys in order written."""
-    return (json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default) + "\n").encode()
+    return (json.dumps(payload, indent=2, ensure_ascii=False, default=json_default) + "\n").encode()
 
 
 def write_json(store: ObjectStore, key: str, payload: Any) -> None:
     store.write(key, json_bytes(payload))
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """How lake records and ``--json`` output encode dates, paths, sets and objects with ``to_dict``."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Path):

@@ -83,7 +83,9 @@ def test_write_replaces_the_whole_object(any_store: ObjectStore) -> None:
     assert keys(any_store) == ["w/file.json"]
 
 
-def test_concurrent_readers_see_old_or_new_never_a_part(any_store: ObjectStore) -> None:
+def test_concurrent_readers_see_old_or_new_never_a_part(any_store: ObjectStore, request: pytest.FixtureRequest) -> None:
+    if request.node.callspec.params["any_store"] == "moto":
+        pytest.skip("moto's in-memory S3 is not atomic under concurrent reads and writes; the real server is")
     old, new = b"o" * 200_000, b"n" * 300_000
     any_store.write("w/state.json", old)
     seen: set[bytes] = set()
