@@ -50,6 +50,14 @@ def index_columns(dataset: DatasetSpec) -> list[str]:
     return [dataset.dedup_key, *ORDERING, dataset.partition_name]
 
 
+def index_schema(dataset: DatasetSpec) -> StructType:
+    """The key index's schema (the partition column read from the path as a string), so reads infer nothing."""
+    from pyspark.sql.types import StructType
+
+    silver = silver_schema(dataset)
+    return StructType([silver[name] for name in index_columns(dataset)])
+
+
 def gold_columns(dataset: DatasetSpec) -> list[str]:
     """Gold's column order: dataset columns, derived columns, lineage, then the partition column."""
     return [
@@ -95,18 +103,23 @@ def latest_per_key(silver: DataFrame, dataset: DatasetSpec) -> DataFrame:
     return silver.withColumn(RANK, F.row_number().over(window)).filter(F.col(RANK) == 1).drop(RANK)
 
 
+def is_new_winner() -> Column:
+    """True for a ranked silver row that wins its key: a row gold must now hold."""
+    from pyspark.sql import functions as F
+
+    return (F.col(RANK) == 1) & ~F.col(FROM_INDEX)
+
+
+def is_displaced() -> Column:
+    """True for a ranked key index entry that lost to a newer silver row: a gold row to remove from its date."""
+    from pyspark.sql import functions as F
+
+    return F.col(FROM_INDEX) & (F.col(RANK) > 1) & ~F.col(WINNER_FROM_INDEX)
+
+
 def new_winners(ranked: DataFrame) -> DataFrame:
     """Silver rows that win their key: the rows gold must now hold."""
-    from pyspark.sql import functions as F
-
-    return ranked.filter((F.col(RANK) == 1) & ~F.col(FROM_INDEX))
-
-
-def displaced_entries(ranked: DataFrame) -> DataFrame:
-    """Key index entries that lost to a newer silver row: gold rows to remove from their date."""
-    from pyspark.sql import functions as F
-
-    return ranked.filter(F.col(FROM_INDEX) & (F.col(RANK) > 1) & ~F.col(WINNER_FROM_INDEX))
+    return ranked.filter(is_new_winner())
 
 
 def with_derived(df: DataFrame, dataset: DatasetSpec) -> DataFrame:

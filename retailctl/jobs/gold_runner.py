@@ -28,7 +28,9 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -42,7 +44,9 @@ from retailctl.notify import LocalNotifier, Notifier
 from retailctl.storage import ObjectInfo, ObjectStore, read_json_or, write_json
 
 if TYPE_CHECKING:
+    import pyarrow.parquet as pq
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
 log = logging.getLogger("retailctl.gold")
 
@@ -130,6 +134,7 @@ class _Lake:
     gold: dict[str, list[ObjectInfo]]
     index: dict[str, list[ObjectInfo]]
     seen: frozenset[str]
+    watermark_run: str | None = None
 
 
 def run_gold_compaction(
@@ -246,7 +251,7 @@ class _PartitionSwap:
 
 
 class _Compaction:
-    """One run: plan from the listings, stage with Spark, swap, and account for every row."""
+    """One run: plan from the listings and parquet footers, stage with Spark, swap, and account for every row."""
 
     def __init__(
         self,
@@ -298,28 +303,29 @@ class _Compaction:
             self.summary.check = self._previous_check()
             return []
         started = _now()
-        silver = self._read_silver(sources)
         competing = {day: infos for day, infos in lake.index.items() if day not in rebuild}
         unindexed = sorted(day for day in lake.gold.keys() - lake.index.keys() if day not in rebuild)
         if unindexed:
             raise InvariantBroken(
                 f"gold partitions {', '.join(unindexed[:5])} have no key index entries; rebuild them with --full"
             )
+        tally = {(day, _SILVER): rows for day, rows in _rows_by_day(self.store, by_day).items()}
+        silver = self._read_silver(sources)
+        fresh_keys: int | None = None
         if competing:
-            output, affected, tally = self._merge(silver, lake, competing, rebuild)
+            output, affected, fresh_keys = self._merge(silver, lake, competing, rebuild, tally)
         else:
             output = gold.to_gold(gold.latest_per_key(silver, self.dataset), self.dataset)
             affected = rebuild | by_day.keys()
-            tally = self._tally(silver.select(self.part, _kind(_SILVER)))
         self._stage(output, tally, sources)
         self.step("staged")
-        staged = self._staged_stats()
+        staged = self._staged_stats(output)
         metrics = self._swap_all(sorted(affected), lake, by_day, rebuild, staged, tally, started)
         self._write_watermark(lake, sources)
         self.summary.partitions_rewritten = [item.date for item in metrics]
         self.summary.partitions_skipped = sorted(set(lake.gold) - affected)
         self.summary.totals = _totals(metrics)
-        self.summary.check = self._key_check(lake, sources)
+        self.summary.check = self._key_check(lake, sources, full, staged, fresh_keys)
         self.step("committing")
         return metrics
 
@@ -330,22 +336,21 @@ class _Compaction:
             gold=files_by_day(self.store, self.gold_base, self.part),
             index=files_by_day(self.store, layout.gold_key_index_prefix(), self.part),
             seen=frozenset(watermark.get("files", [])),
+            watermark_run=watermark.get("run_id"),
         )
+
+    def _read(self, schema: StructType, base: str, infos: Iterable[ObjectInfo]) -> DataFrame:
+        """The given files of a date-partitioned dataset, listed on the driver (no listing job) with a known schema."""
+        paths = [self.store.uri(info.key) for info in infos]
+        with _serial_listing(self.spark, len(paths)):
+            return self.spark.read.schema(schema).option("basePath", self.store.uri(base)).parquet(*paths)
 
     def _read_silver(self, sources: list[ObjectInfo]) -> DataFrame:
         from pyspark.sql import functions as F
 
-        if not sources:
-            return self.spark.createDataFrame([], gold.silver_schema(self.dataset)).withColumn(gold.FROM_INDEX, F.lit(False))
-        reader = self.spark.read.schema(gold.silver_schema(self.dataset)).option("basePath", self.store.uri(layout.PROCESSED))
-        return reader.parquet(*(self.store.uri(info.key) for info in sources)).withColumn(gold.FROM_INDEX, F.lit(False))
-
-    def _read_partitions(self, base: str, infos: Iterable[ObjectInfo], columns: list[str] | None = None) -> DataFrame:
-        from pyspark.sql import functions as F
-
-        df = self.spark.read.option("basePath", self.store.uri(base)).parquet(*(self.store.uri(info.key) for info in infos))
-        df = df.withColumn(self.part, F.col(self.part).cast("string"))
-        return df.select(*columns) if columns else df
+        schema = gold.silver_schema(self.dataset)
+        silver = self._read(schema, layout.PROCESSED, sources) if sources else self.spark.createDataFrame([], schema)
+        return silver.withColumn(gold.FROM_INDEX, F.lit(False))
 
     def _merge(
         self,
@@ -353,36 +358,43 @@ class _Compaction:
         lake: _Lake,
         competing: dict[str, list[ObjectInfo]],
         rebuild: set[str],
-    ) -> tuple[DataFrame, set[str], dict[tuple[str, str], int]]:
+        tally: dict[tuple[str, str], int],
+    ) -> tuple[DataFrame, set[str], int]:
+        """New gold rows of the affected dates; adds moved-out and old gold rows to ``tally``; keys new to gold."""
         from pyspark.sql import functions as F
 
         key = self.dataset.dedup_key
-        index = self._read_partitions(
-            layout.gold_key_index_prefix(), [info for infos in competing.values() for info in infos], gold.index_columns(self.dataset)
-        )
-        entries = index.join(silver.select(key).distinct(), key, "left_semi").withColumn(gold.FROM_INDEX, F.lit(True))
+        index = self._read(gold.index_schema(self.dataset), layout.gold_key_index_prefix(), [i for infos in competing.values() for i in infos])
+        silver_rows = sum(count for (_, kind), count in tally.items() if kind == _SILVER)
+        entries = index.join(_small(silver.select(key), silver_rows), key, "left_semi").withColumn(gold.FROM_INDEX, F.lit(True))
         ranked = gold.rank_latest(silver.unionByName(entries, allowMissingColumns=True), self.dataset).persist()
         self.cached.append(ranked)
-        winners = gold.new_winners(ranked)
-        displaced = gold.displaced_entries(ranked)
-        touched = winners.select(self.part).union(displaced.select(self.part)).distinct().collect()
-        affected = rebuild | {row[0] for row in touched}
-        kept_days = sorted(day for day in affected - rebuild if day in lake.gold)
+        winner, displaced = gold.is_new_winner(), gold.is_displaced()
+        moved = displaced & (F.col(gold.WINNER_DATE) != F.col(self.part))
+        per_day = ranked.groupBy(self.part).agg(
+            F.sum(winner.cast("long")),
+            F.sum(displaced.cast("long")),
+            F.sum(moved.cast("long")),
+            F.sum((F.col(gold.RANK) == 1).cast("long")),
+            F.sum(F.col(gold.FROM_INDEX).cast("long")),
+        )
+        counts = [(row[0], *(int(value or 0) for value in row[1:])) for row in per_day.collect()]
+        affected = rebuild | {day for day, wins, lost, *_ in counts if wins or lost}
+        for day, _, _, moved_out, _, _ in counts:
+            if moved_out:
+                tally[(day, _MOVED)] = moved_out
+        keys_new_to_gold = sum(keys for *_, keys, _ in counts) - sum(indexed for *_, indexed in counts)
+        winners = ranked.filter(winner)
         outputs = gold.to_gold(winners, self.dataset)
-        tallies = [silver.select(self.part, _kind(_SILVER))]
-        moved_out = displaced.filter(F.col(gold.WINNER_DATE) != F.col(self.part))
-        tallies.append(moved_out.select(self.part, _kind(_MOVED)))
+        kept_days = sorted(day for day in affected - rebuild if day in lake.gold)
         if kept_days:
-            old_gold = self._read_partitions(self.gold_base, [info for day in kept_days for info in lake.gold[day]])
-            outputs = outputs.unionByName(old_gold.join(winners.select(key), key, "left_anti").select(*gold.gold_columns(self.dataset)))
-            tallies.append(old_gold.select(self.part, _kind(_GOLD)))
-        tally_df = tallies[0]
-        for extra in tallies[1:]:
-            tally_df = tally_df.unionByName(extra)
-        return outputs, affected, self._tally(tally_df)
-
-    def _tally(self, kinds: DataFrame) -> dict[tuple[str, str], int]:
-        return {(row[0], row[1]): int(row[2]) for row in kinds.groupBy(self.part, "kind").count().collect()}
+            kept = {day: lake.gold[day] for day in kept_days}
+            for day, rows in _rows_by_day(self.store, kept).items():
+                tally[(day, _GOLD)] = rows
+            old_gold = self._read(outputs.schema, self.gold_base, [info for infos in kept.values() for info in infos])
+            changed = _small(winners.select(key), sum(wins for _, wins, *_ in counts))
+            outputs = outputs.unionByName(old_gold.join(changed, key, "left_anti"))
+        return outputs, affected, keys_new_to_gold
 
     def _stage(self, output: DataFrame, tally: dict[tuple[str, str], int], sources: list[ObjectInfo]) -> None:
         silver_rows = sum(count for (_, kind), count in tally.items() if kind == _SILVER)
@@ -395,20 +407,22 @@ class _Compaction:
             .partitionBy(self.part)
             .parquet(self.store.uri(self.staged_gold))
         )
-        staged = self.spark.read.parquet(self.store.uri(self.staged_gold)) if any(self._staged(self.staged_gold)) else None
-        if staged is not None:
-            staged.select(*gold.index_columns(self.dataset)).write.partitionBy(self.part).parquet(self.store.uri(self.staged_index))
+        staged = [info for infos in self._staged(self.staged_gold).values() for info in infos]
+        if staged:
+            index = self._read(output.schema, self.staged_gold, staged).select(*gold.index_columns(self.dataset))
+            index.write.partitionBy(self.part).parquet(self.store.uri(self.staged_index))
 
     def _staged(self, area: str) -> dict[str, list[ObjectInfo]]:
         return files_by_day(self.store, area, self.part)
 
-    def _staged_stats(self) -> dict[str, tuple[int, list[str]]]:
+    def _staged_stats(self, output: DataFrame) -> dict[str, tuple[int, list[str]]]:
         from pyspark.sql import functions as F
 
-        if not self._staged(self.staged_index):
+        staged = [info for infos in self._staged(self.staged_index).values() for info in infos]
+        if not staged:
             return {}
-        index = self.spark.read.parquet(self.store.uri(self.staged_index))
-        rows = index.groupBy(F.col(self.part).cast("string")).agg(F.count(F.lit(1)), F.collect_set("ingest_run_id")).collect()
+        index = self._read(gold.index_schema(self.dataset), self.staged_index, staged)
+        rows = index.groupBy(self.part).agg(F.count(F.lit(1)), F.collect_set("ingest_run_id")).collect()
         return {row[0]: (int(row[1]), sorted(row[2])) for row in rows}
 
     def _swap_all(
@@ -451,7 +465,7 @@ class _Compaction:
                     rows_moved_out=moved,
                     files_in=len(sources.get(day, [])) + (0 if day in rebuild else len(lake.gold.get(day, []))),
                     files_out=len(placed),
-                    bytes_out=sum(self.store.head(key).size for key in placed),
+                    bytes_out=sum(info.size for info in staged_gold.get(day, [])),
                     source_ingest_runs=runs,
                     started_at=started,
                     ended_at=_now(),
@@ -464,14 +478,41 @@ class _Compaction:
         files = sorted((lake.seen & existing) | {info.key for info in sources})
         write_json(self.store, layout.gold_watermark_key(), {"run_id": self.summary.run_id, "updated_at": _now(), "files": files})
 
-    def _key_check(self, lake: _Lake, sources: list[ObjectInfo]) -> dict[str, Any]:
-        """Gold rows (from the key index) against the distinct keys of every silver file gold has absorbed."""
-        index = files_by_day(self.store, layout.gold_key_index_prefix(), self.part)
-        gold_rows = self._read_partitions(layout.gold_key_index_prefix(), [i for infos in index.values() for i in infos]).count() if index else 0
-        absorbed = {info.key: info for infos in lake.silver.values() for info in infos if info.key in lake.seen}
-        absorbed.update({info.key: info for info in sources})
-        keys = self._read_silver(list(absorbed.values())).select(self.dataset.dedup_key).distinct().count()
+    def _key_check(
+        self,
+        lake: _Lake,
+        sources: list[ObjectInfo],
+        full: bool,
+        staged: dict[str, tuple[int, list[str]]],
+        keys_new_to_gold: int | None,
+    ) -> dict[str, Any]:
+        """Gold rows (parquet footers of gold as swapped in) against the distinct keys of the silver gold has absorbed.
+
+        The distinct keys come without a scan of all silver where this run already knows them: a full
+        rebuild of every date read all silver, and its dedup kept one row per distinct key (counted in
+        the staged key index); an incremental run adds the keys new to gold to the count of the run that
+        wrote the watermark, when that check held and none of the silver it absorbed has gone since.
+        Otherwise the absorbed silver's keys are counted with Spark.
+        """
+        gold_rows = sum(_rows_by_day(self.store, files_by_day(self.store, self.gold_base, self.part)).values())
+        existing = {info.key for infos in lake.silver.values() for info in infos}
+        previous = self._watermark_check(lake)
+        if full and self.window is None:
+            keys = sum(rows for rows, _ in staged.values())
+        elif not full and keys_new_to_gold is not None and previous.get("ok") and lake.seen <= existing:
+            keys = int(previous["distinct_silver_keys"]) + keys_new_to_gold
+        else:
+            absorbed = {info.key: info for infos in lake.silver.values() for info in infos if info.key in lake.seen}
+            absorbed.update({info.key: info for info in sources})
+            keys = self._read_silver(list(absorbed.values())).select(self.dataset.dedup_key).distinct().count()
         return {"gold_rows": gold_rows, "distinct_silver_keys": keys, "ok": gold_rows == keys}
+
+    def _watermark_check(self, lake: _Lake) -> dict[str, Any]:
+        """The key check of the run that last moved the watermark (empty when there is none)."""
+        if not lake.watermark_run:
+            return {}
+        run = read_json_or(self.store, layout.gold_run_summary_key(lake.watermark_run), {})
+        return dict(run.get("check") or {}) if run.get("status") == "ok" else {}
 
     def _previous_check(self) -> dict[str, Any]:
         previous = read_json_or(self.store, layout.gold_summary_key(), {})
@@ -479,6 +520,56 @@ class _Compaction:
         if check:
             check["from_run"] = previous.get("run_id")
         return check
+
+
+_SMALL_ROWS = 2_000_000
+"""A join side of at most this many rows (of one key column) is broadcast: the other side is not shuffled."""
+
+
+def _small(keys: DataFrame, rows: int) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return F.broadcast(keys) if rows <= _SMALL_ROWS else keys
+
+
+@contextmanager
+def _serial_listing(spark: SparkSession, paths: int) -> Iterator[None]:
+    """List ``paths`` files on the driver: Spark would otherwise run a job to list more than 32 of them."""
+    setting = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+    previous = str(spark.conf.get(setting))
+    spark.conf.set(setting, str(max(paths, 32)))
+    try:
+        yield
+    finally:
+        spark.conf.set(setting, previous)
+
+
+def parquet_footer(store: ObjectStore, info: ObjectInfo) -> pq.FileMetaData:
+    """The footer of one parquet object, read through the store with a ranged read or two (never the data)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tail = store.read_range(info.key, max(0, info.size - _FOOTER_GUESS), min(info.size, _FOOTER_GUESS))
+    length = int.from_bytes(tail[-8:-4], "little") + 8
+    if tail[-4:] != b"PAR1" or length > info.size:
+        raise InvariantBroken(f"{info.key} is not a parquet file (no footer)")
+    if length > len(tail):
+        tail = store.read_range(info.key, info.size - length, length)
+    return pq.read_metadata(pa.BufferReader(b"PAR1" + tail[-length:]))
+
+
+_FOOTER_GUESS = 64 * 1024
+
+
+def _rows_by_day(store: ObjectStore, by_day: dict[str, list[ObjectInfo]]) -> dict[str, int]:
+    """Rows per date from the parquet footers of each date's files."""
+    pairs = [(day, info) for day, infos in by_day.items() for info in infos]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        footers = pool.map(lambda pair: parquet_footer(store, pair[1]), pairs)
+        rows: dict[str, int] = dict.fromkeys(by_day, 0)
+        for (day, _), footer in zip(pairs, footers, strict=True):
+            rows[day] += footer.num_rows
+    return rows
 
 
 def _no_step() -> None:
