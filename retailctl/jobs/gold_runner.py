@@ -20,6 +20,14 @@ Design
   written only after all swaps, so the next run retries the same silver files.
 * **Files**: one Spark task per date; ``maxRecordsPerFile`` from the target file size and the bytes
   per row of the silver files read, so a small day is one file.
+* **Cost**: Spark runs only what needs the data: the dedup and gold write (one shuffle by key, one by
+  date), the key index written from the staged gold, and one aggregate for rows and runs per staged
+  date; an incremental merge adds one aggregate over the (small) ranked candidates for the affected
+  dates, moved-out rows and keys new to gold. Row counts of silver and gold come from parquet footers
+  read through the store; files are listed on the driver and read with known schemas (no listing or
+  schema-inference jobs); the new keys are broadcast, and their range (from footer statistics) lets
+  parquet skip index files that cannot hold them. The key check counts distinct silver keys without
+  a scan where the run knows them (see ``_Compaction._key_check``).
 """
 
 from __future__ import annotations
@@ -309,17 +317,19 @@ class _Compaction:
             raise InvariantBroken(
                 f"gold partitions {', '.join(unindexed[:5])} have no key index entries; rebuild them with --full"
             )
-        tally = {(day, _SILVER): rows for day, rows in _rows_by_day(self.store, by_day).items()}
+        footers = _footers(self.store, by_day)
+        tally = {(day, _SILVER): sum(footer.num_rows for footer in items) for day, items in footers.items()}
         silver = self._read_silver(sources)
         fresh_keys: int | None = None
         if competing:
-            output, affected, fresh_keys = self._merge(silver, lake, competing, rebuild, tally)
+            key_range = _value_range((f for items in footers.values() for f in items), self.dataset.dedup_key)
+            output, affected, fresh_keys = self._merge(silver, lake, competing, rebuild, tally, key_range)
         else:
             output = gold.to_gold(gold.latest_per_key(silver, self.dataset), self.dataset)
             affected = rebuild | by_day.keys()
         self._stage(output, tally, sources)
         self.step("staged")
-        staged = self._staged_stats(output)
+        staged = self._staged_stats()
         metrics = self._swap_all(sorted(affected), lake, by_day, rebuild, staged, tally, started)
         self._write_watermark(lake, sources)
         self.summary.partitions_rewritten = [item.date for item in metrics]
@@ -359,12 +369,19 @@ class _Compaction:
         competing: dict[str, list[ObjectInfo]],
         rebuild: set[str],
         tally: dict[tuple[str, str], int],
+        key_range: tuple[Any, Any] | None,
     ) -> tuple[DataFrame, set[str], int]:
-        """New gold rows of the affected dates; adds moved-out and old gold rows to ``tally``; keys new to gold."""
+        """New gold rows of the affected dates; adds moved-out and old gold rows to ``tally``; keys new to gold.
+
+        ``key_range`` (the new silver keys' bounds, from footers) lets parquet skip index files and row
+        groups that cannot hold any of those keys.
+        """
         from pyspark.sql import functions as F
 
         key = self.dataset.dedup_key
         index = self._read(gold.index_schema(self.dataset), layout.gold_key_index_prefix(), [i for infos in competing.values() for i in infos])
+        if key_range is not None:
+            index = index.filter(F.col(key).between(*key_range))
         silver_rows = sum(count for (_, kind), count in tally.items() if kind == _SILVER)
         entries = index.join(_small(silver.select(key), silver_rows), key, "left_semi").withColumn(gold.FROM_INDEX, F.lit(True))
         ranked = gold.rank_latest(silver.unionByName(entries, allowMissingColumns=True), self.dataset).persist()
@@ -415,7 +432,7 @@ class _Compaction:
     def _staged(self, area: str) -> dict[str, list[ObjectInfo]]:
         return files_by_day(self.store, area, self.part)
 
-    def _staged_stats(self, output: DataFrame) -> dict[str, tuple[int, list[str]]]:
+    def _staged_stats(self) -> dict[str, tuple[int, list[str]]]:
         from pyspark.sql import functions as F
 
         staged = [info for infos in self._staged(self.staged_index).values() for info in infos]
@@ -561,15 +578,37 @@ def parquet_footer(store: ObjectStore, info: ObjectInfo) -> pq.FileMetaData:
 _FOOTER_GUESS = 64 * 1024
 
 
+def _footers(store: ObjectStore, by_day: dict[str, list[ObjectInfo]]) -> dict[str, list[pq.FileMetaData]]:
+    """The parquet footers of each date's files, read a few at a time."""
+    pairs = [(day, info) for day, infos in by_day.items() for info in infos]
+    found: dict[str, list[pq.FileMetaData]] = {day: [] for day in by_day}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for (day, _), footer in zip(pairs, pool.map(lambda pair: parquet_footer(store, pair[1]), pairs), strict=True):
+            found[day].append(footer)
+    return found
+
+
 def _rows_by_day(store: ObjectStore, by_day: dict[str, list[ObjectInfo]]) -> dict[str, int]:
     """Rows per date from the parquet footers of each date's files."""
-    pairs = [(day, info) for day, infos in by_day.items() for info in infos]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        footers = pool.map(lambda pair: parquet_footer(store, pair[1]), pairs)
-        rows: dict[str, int] = dict.fromkeys(by_day, 0)
-        for (day, _), footer in zip(pairs, footers, strict=True):
-            rows[day] += footer.num_rows
-    return rows
+    return {day: sum(footer.num_rows for footer in footers) for day, footers in _footers(store, by_day).items()}
+
+
+def _value_range(footers: Iterable[pq.FileMetaData], column: str) -> tuple[Any, Any] | None:
+    """The smallest and largest value of ``column`` from the footers' statistics; None when any lacks them."""
+    lows, highs = [], []
+    for footer in footers:
+        names = footer.schema.names
+        if column not in names:
+            return None
+        for number in range(footer.num_row_groups):
+            stats = footer.row_group(number).column(names.index(column)).statistics
+            if footer.row_group(number).num_rows == 0:
+                continue
+            if stats is None or not stats.has_min_max:
+                return None
+            lows.append(stats.min)
+            highs.append(stats.max)
+    return (min(lows), max(highs)) if lows else None
 
 
 def _no_step() -> None:
