@@ -8,6 +8,7 @@ replay of the same bytes is processed rather than skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,3 +111,25 @@ def screen(store: ObjectStore, name: str, run_id: str, *, force: bool = False) -
         archive_key=destination,
     )
     return Screened(name, run_id, digest, taken.entry, destination)
+
+
+def screen_waiting(store: ObjectStore, names: Iterable[str], *, force: bool = False) -> list[Screened]:
+    """Screen each ``validated/<name>`` under the run id its validation record gives it.
+
+    A file without a validation record is left out: the silver job describes it in place and
+    processes it as it stands.
+    """
+    screened = []
+    for name in names:
+        record = read_json_or(store, layout.validation_record_key(name), None)
+        if isinstance(record, dict) and record.get("ingest_run_id"):
+            screened.append(screen(store, name, str(record["ingest_run_id"]), force=force))
+    return screened
+
+
+def release_unarchived(store: ObjectStore, screened: Iterable[Screened], archived: Iterable[str]) -> None:
+    """Release the claims of screened files that did not end archived, so that a replay processes them."""
+    done = set(archived)
+    for item in screened:
+        if not item.is_duplicate and item.file not in done:
+            release(store, item.sha256, item.ingest_run_id)

@@ -18,6 +18,8 @@ from retailctl.validation import ValidationOutcome, validate_key
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from retailctl.jobs.silver_runner import SilverBatchResult
+
 Progress = Callable[[str, str, str], None]
 """``progress(stage, file, message)``: called as each stage starts and as each file finishes it."""
 
@@ -119,17 +121,8 @@ def run_pipeline(
         outcome = validate_key(store, layout.raw_key(name), config)
         report("validate", name, outcome.outcome)
         validations.append(outcome)
-    screened = [ledger.screen(store, v.file, v.ingest_run_id, force=force) for v in validations if v.accepted]
-    for item in screened:
-        if item.is_duplicate:
-            report("validate", item.file, "duplicate_content")
-    fresh = [item for item in screened if not item.is_duplicate]
-    results = {item.file: _duplicate(item) for item in screened if item.is_duplicate}
-    if fresh:
-        results.update(_run_silver(store, config, sessions, [item.file for item in fresh], report))
-        for item in fresh:
-            if results[item.file].outcome != "archived":
-                ledger.release(store, item.sha256, item.ingest_run_id)
+    accepted = [v.file for v in validations if v.accepted]
+    results = _run_silver(store, config, sessions, accepted, force, report) if accepted else {}
     files = tuple(results.get(v.file) or _from_validation(v) for v in validations)
     if not any(f.outcome == "archived" for f in files):
         return PipelineResult(files)
@@ -147,19 +140,58 @@ def run_pipeline(
     return PipelineResult(files, gold)
 
 
+@dataclass(frozen=True)
+class ScreenedSilver:
+    """A silver run behind the content ledger: the files set aside as duplicates, and the batch run."""
+
+    duplicates: tuple[ledger.Screened, ...]
+    batch: SilverBatchResult | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The batch result (``files`` empty when there was none), plus ``duplicates``."""
+        batch = self.batch.to_dict() if self.batch else {"files": []}
+        return {**batch, "duplicates": [asdict(item) for item in self.duplicates]}
+
+
+def run_silver_once_per_content(
+    session: Callable[[], SparkSession],
+    store: ObjectStore,
+    config: PipelineConfig,
+    names: Sequence[str] | None = None,
+    *,
+    force: bool = False,
+) -> ScreenedSilver:
+    """The silver job over validated/ (or ``names``), each distinct content processed once.
+
+    Files whose bytes were ingested before are set aside (see :mod:`retailctl.ledger`); the claims of
+    files that did not end archived are released so that a replay processes them. ``session`` is
+    called only when some file is left to process.
+    """
+    from retailctl.jobs.silver_runner import run_silver
+
+    if names is None:
+        names = [layout.name_in(layout.VALIDATED, info.key) for info in store.list(layout.VALIDATED)]
+    screened = ledger.screen_waiting(store, names, force=force)
+    duplicates = tuple(item for item in screened if item.is_duplicate)
+    fresh = [name for name in names if name not in {item.file for item in duplicates}]
+    batch = run_silver(session(), store, config, fresh) if fresh else None
+    archived = [item.file for item in batch.files if item.outcome == "archived"] if batch else []
+    ledger.release_unarchived(store, screened, archived)
+    return ScreenedSilver(duplicates, batch)
+
+
 def _run_silver(
     store: ObjectStore,
     config: PipelineConfig,
     sessions: SessionProvider,
     names: list[str],
+    force: bool,
     report: Progress,
 ) -> dict[str, FileResult]:
-    from retailctl.jobs.silver_runner import run_silver
-
     report("silver", "", f"{len(names)} file(s)")
-    batch = run_silver(sessions.get(), store, config, names)
-    results = {}
-    for item in batch.files:
+    screened = run_silver_once_per_content(sessions.get, store, config, names, force=force)
+    results = {item.file: _duplicate(item) for item in screened.duplicates}
+    for item in screened.batch.files if screened.batch else ():
         reason = item.reason
         results[item.file] = FileResult(
             file=item.file,
@@ -175,7 +207,8 @@ def _run_silver(
             rejects_by_rule=dict(item.rejects_by_rule),
             partitions=tuple(item.partitions),
         )
-        report("silver", item.file, item.outcome)
+    for name, result in results.items():
+        report("silver", name, result.outcome)
     return results
 
 

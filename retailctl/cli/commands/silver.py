@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 
 from retailctl import layout
+from retailctl.cli.glue_run import run_on_glue
 from retailctl.cli.render import console, emit_json, table
 from retailctl.cli.state import app_state
 from retailctl.errors import FileRejected
@@ -20,28 +22,39 @@ def register(app: typer.Typer) -> None:
 def run_silver_command(
     ctx: typer.Context,
     names: Annotated[list[str] | None, typer.Argument(help="Files waiting in validated/ (default: all of them).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Process files even when the same bytes were ingested before.")] = False,
 ) -> None:
     """Run the silver job over validated/: row validation into processed/ and row rejects."""
-    from retailctl.jobs.silver_runner import check_waiting, run_silver
+    from retailctl.jobs.silver_runner import check_waiting
     from retailctl.jobs.spark import build_session
+    from retailctl.pipeline import run_silver_once_per_content
 
     state = app_state(ctx)
     names = [name[len(layout.VALIDATED):] if name.startswith(layout.VALIDATED) else name for name in names or []]
+    if state.config.backend == "aws":
+        run_on_glue(state, "silver", {"force": str(force).lower(), **({"files": json.dumps(names)} if names else {})})
+        return
     check_waiting(state.store, names)
-    result = run_silver(build_session(state.config.spark), state.store, state.config, names or None)
-    render_batch(result, as_json=state.json)
-    if result.rejected:
+    result = run_silver_once_per_content(lambda: build_session(state.config.spark), state.store, state.config, names or None, force=force)
+    if state.json:
+        emit_json(result.to_dict())
+    else:
+        for item in result.duplicates:
+            first = item.duplicate_of
+            console.print(
+                f"[yellow]duplicate_content[/] {item.file}: the same bytes were ingested as {first.file if first else '?'} "
+                f"(run {first.ingest_run_id if first else '?'}); set aside at {item.archive_key}"
+            )
+        if result.batch is not None:
+            render_batch(result.batch)
+        elif not result.duplicates:
+            console.print(f"Nothing is waiting in {layout.VALIDATED}.")
+    if result.batch is not None and result.batch.rejected:
         raise typer.Exit(FileRejected.exit_code)
 
 
-def render_batch(result: SilverBatchResult, *, as_json: bool) -> None:
-    """One JSON document, or a table of per-file outcomes."""
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    if not result.files:
-        console.print(f"Nothing is waiting in {layout.VALIDATED}.")
-        return
+def render_batch(result: SilverBatchResult) -> None:
+    """A table of per-file outcomes."""
     rows = [
         (f.file, _outcome(f), f.rows_read, f.rows_valid, f.rows_rejected, _rules(f), _partitions(f))
         for f in result.files
