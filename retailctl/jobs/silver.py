@@ -44,6 +44,9 @@ MALFORMED = "_malformed"
 REASONS = "_reasons"
 FIELDS = "_fields"
 PROFILE = "_profile"
+OUTCOME = "_outcome"
+REJECT_OUTCOME = "reject"
+BLANK_OUTCOME = "blank"
 
 HEADER_LINES = 1
 MAX_QUOTED_LINES = 100
@@ -334,7 +337,7 @@ def label_files(df: DataFrame, run_ids: Sequence[str], names: Sequence[str], pro
 def classify(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
     """Typed dataset columns and ``_reasons`` for every record; ``_raw`` and the key text kept for rejects only.
 
-    The result is what the runner persists: valid rows and rejects are both selected from it.
+    The runner stages it with :func:`staged_rows`, and classifies the staged rejects again.
     """
     kept = [FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file", RAW, MALFORMED]
     texts = df.select(*kept, *[trimmed(spec.name).alias(text_column(spec.name)) for spec in dataset.columns])
@@ -350,15 +353,37 @@ def classify(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
     )
 
 
-def valid_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: datetime) -> DataFrame:
-    """The silver rows: dataset columns in their types, lineage columns, and the partition (UTC date)."""
-    return classified.where(F.size(F.col(REASONS)) == 0).select(
+def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: datetime) -> DataFrame:
+    """Every record in the silver schema plus ``_outcome``, so one write stages valid rows and rejects.
+
+    ``_outcome`` is the UTC date of a valid row, ``reject`` or ``blank``. A reject is staged in the
+    same schema: its raw text in ``source_file`` (its file is known from its run id) and its line in
+    ``source_line``; :func:`staged_reject_records` turns it back into a record to classify again.
+    """
+    is_valid = F.size(F.col(REASONS)) == 0
+    outcome = (
+        F.when(F.col(BLANK), F.lit(BLANK_OUTCOME))
+        .when(is_valid, F.to_date(F.col(dataset.partition_column)).cast("string"))
+        .otherwise(F.lit(REJECT_OUTCOME))
+    )
+    return classified.select(
         *[F.col(spec.name).cast(spec.spark_type) for spec in dataset.columns],
         "ingest_run_id",
-        "source_file",
+        F.when(is_valid, F.col("source_file")).otherwise(F.col(RAW)).alias("source_file"),
         F.col(LINE).cast("long").alias("source_line"),
         F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
-        F.to_date(F.col(dataset.partition_column)).alias(dataset.partition_name),
+        outcome.alias(OUTCOME),
+    )
+
+
+def staged_reject_records(staged: DataFrame, run_ids: Sequence[str]) -> DataFrame:
+    """Rejects staged by :func:`staged_rows` as records ``(_file, _line, _raw, _blank)`` again."""
+    file_of = F.create_map(*[F.lit(value) for index, run_id in enumerate(run_ids) for value in (run_id, index)])
+    return staged.select(
+        file_of[F.col("ingest_run_id")].alias(FILE_INDEX),
+        F.col("source_line").alias(LINE),
+        F.col("source_file").alias(RAW),
+        F.lit(False).alias(BLANK),
     )
 
 
@@ -375,14 +400,10 @@ def reject_rows(classified: DataFrame, dataset: DatasetSpec, rejected_at: dateti
     )
 
 
-def outcome_counts(classified: DataFrame, dataset: DatasetSpec) -> DataFrame:
-    """Rows per (file, blank, partition day, distinct failed rules): everything the ingest record needs."""
-    return classified.groupBy(
-        F.col(FILE_INDEX),
-        F.col(BLANK),
-        F.to_date(F.col(dataset.partition_column)).alias("day"),
-        F.array_sort(F.array_distinct(F.transform(F.col(REASONS), lambda reason: reason["rule"]))).alias("rules"),
-    ).count()
+def reject_rule_counts(rejects: DataFrame) -> DataFrame:
+    """Rejects per (run id, distinct failed rules)."""
+    rules = F.array_sort(F.array_distinct(F.transform(F.col("reject_reason"), lambda reason: reason["rule"])))
+    return rejects.groupBy(F.col("ingest_run_id"), rules.alias("rules")).count()
 
 
 def escape_formula(text: Column) -> Column:

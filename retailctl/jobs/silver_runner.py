@@ -41,7 +41,7 @@ from retailctl.rejection import SystemRejection, reject_file
 from retailctl.storage import ObjectStore, read_json_or
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame, Row, SparkSession
 
     from retailctl.jobs.silver import ParseProfile
 
@@ -418,53 +418,72 @@ def _stage(
     )
     parsed = silver.parse_fields(labelled, profiles, dataset)
     now = datetime.now(UTC)
-    with _persisted(silver.classify(parsed, dataset)) as classified:
-        partition = dataset.partition_name
-        (
-            silver.valid_rows(classified, dataset, now)
-            .repartition(partition)
-            .write.partitionBy(partition)
-            .parquet(store.uri(_staging_area(staging, "processed")))
+    staged_uri = store.uri(_staging_area(staging, "classified"))
+    (
+        silver.staged_rows(silver.classify(parsed, dataset), dataset, now)
+        .repartition(silver.OUTCOME)
+        .write.partitionBy(silver.OUTCOME)
+        .parquet(staged_uri)
+    )
+    run_ids = [one.ingest_run_id for one in inputs]
+    file_of = {run_id: index for index, run_id in enumerate(run_ids)}
+    outcomes = spark.read.schema(f"ingest_run_id string, {silver.OUTCOME} string").parquet(staged_uri)
+    any_rejects = False
+    for row in outcomes.groupBy("ingest_run_id", silver.OUTCOME).count().collect():
+        counted = stats[file_of[row["ingest_run_id"]]]
+        outcome = row[silver.OUTCOME]
+        if outcome == silver.BLANK_OUTCOME:
+            counted.blank_lines += row["count"]
+        elif outcome == silver.REJECT_OUTCOME:
+            any_rejects = True
+            counted.rows_rejected += row["count"]
+        else:
+            counted.rows_valid += row["count"]
+            counted.partitions.add(outcome)
+    if any_rejects:
+        staged_rejects = spark.read.schema("ingest_run_id string, source_line long, source_file string").parquet(
+            store.uri(_outcome_area(staging, silver.REJECT_OUTCOME))
         )
-        any_rejects = False
-        for row in silver.outcome_counts(classified, dataset).collect():
-            counted = stats[row[silver.FILE_INDEX]]
-            if row[silver.BLANK]:
-                counted.blank_lines += row["count"]
-            elif row["rules"]:
-                any_rejects = True
-                counted.rows_rejected += row["count"]
-                for rule in row["rules"]:
-                    counted.rejects_by_rule[rule] += row["count"]
-            else:
-                counted.rows_valid += row["count"]
-                counted.partitions.add(row["day"].isoformat())
-        if any_rejects:
-            _stage_rejects(silver.reject_rows(classified, dataset, now), dataset, store, staging)
+        records = silver.label_files(
+            silver.staged_reject_records(staged_rejects, run_ids), run_ids, [one.name for one in inputs], profile_of
+        )
+        with _persisted(silver.parse_fields(records, profiles, dataset)) as parsed_rejects:
+            reclassified = silver.classify(parsed_rejects, dataset)
+            rule_counts = _stage_rejects(silver.reject_rows(reclassified, dataset, now), dataset, store, staging, len(inputs))
+        for row in rule_counts:
+            for rule in row["rules"]:
+                stats[file_of[row["ingest_run_id"]]].rejects_by_rule[rule] += row["count"]
     return stats
 
 
-def _stage_rejects(rejects: DataFrame, dataset: DatasetSpec, store: ObjectStore, staging: str) -> None:
-    """Row rejects as JSON lines and as the analyst CSV, one file of each per run id."""
+def _outcome_area(staging: str, outcome: str) -> str:
+    from retailctl.jobs import silver
+
+    return f"{_staging_area(staging, 'classified')}{silver.OUTCOME}={outcome}/"
+
+
+def _stage_rejects(rejects: DataFrame, dataset: DatasetSpec, store: ObjectStore, staging: str, runs: int) -> list[Row]:
+    """Row rejects as JSON lines and as the analyst CSV, one file of each per run id; returns rule counts."""
     from pyspark.sql import functions as F
 
     from retailctl.jobs import silver
 
-    with _persisted(rejects.repartition("ingest_run_id")) as by_run:
-        (
-            by_run.withColumn("_run", F.col("ingest_run_id"))
-            .write.partitionBy("_run")
-            .option("ignoreNullFields", "false")
-            .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
-            .json(store.uri(_staging_area(staging, "dq_json")))
-        )
-        (
-            silver.analyst_csv_rows(by_run, dataset)
-            .withColumn("_run", F.col("ingest_run_id"))
-            .write.partitionBy("_run")
-            .options(header="true", quoteAll="true", escape='"', lineSep="\n", encoding="UTF-8")
-            .csv(store.uri(_staging_area(staging, "dq_csv")))
-        )
+    by_run = rejects.coalesce(1) if runs == 1 else rejects.repartition("ingest_run_id")
+    (
+        by_run.withColumn("_run", F.col("ingest_run_id"))
+        .write.partitionBy("_run")
+        .option("ignoreNullFields", "false")
+        .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+        .json(store.uri(_staging_area(staging, "dq_json")))
+    )
+    (
+        silver.analyst_csv_rows(by_run, dataset)
+        .withColumn("_run", F.col("ingest_run_id"))
+        .write.partitionBy("_run")
+        .options(header="true", quoteAll="true", escape='"', lineSep="\n", encoding="UTF-8")
+        .csv(store.uri(_staging_area(staging, "dq_csv")))
+    )
+    return silver.reject_rule_counts(rejects).collect()
 
 
 def _staged_files(store: ObjectStore, area: str) -> Iterator[tuple[str, str, str]]:
@@ -477,9 +496,12 @@ def _staged_files(store: ObjectStore, area: str) -> Iterator[tuple[str, str, str
 
 def _publish(store: ObjectStore, commit: _Commit, staging: str, dataset: DatasetSpec, checkpoint: Checkpoint) -> None:
     """Move staged files to their places: silver by day, one rejects JSON and one CSV per run."""
+    from retailctl.jobs.silver import BLANK_OUTCOME, REJECT_OUTCOME
+
     moves = [
         (key, layout.processed_partition(day, dataset.partition_name) + name)
-        for key, day, name in _staged_files(store, _staging_area(staging, "processed"))
+        for key, day, name in _staged_files(store, _staging_area(staging, "classified"))
+        if day not in (REJECT_OUTCOME, BLANK_OUTCOME)
     ]
     for area, final_key in (("dq_json", layout.dq_json_key), ("dq_csv", layout.dq_csv_key)):
         runs: dict[str, list[str]] = defaultdict(list)
