@@ -3,10 +3,13 @@
 One batch is one set of Spark jobs over all its files (each row keeps its own file's run id):
 
 1. a line-count pass over the raw text: lines and odd-quote line ids per ``(file, block)``;
-2. the main pass: number, stitch, parse, check and type every record once, persisted to disk, then
-   written as the valid rows (repartitioned by day, one file per day) to staging;
-3. small passes over the persisted result: counts per file, rule and day; rejects as JSON lines and
-   as the analyst CSV (repartitioned by run id: one file per run).
+2. the main pass: number, stitch, parse, check and type every record once, written ONCE to staging
+   in the silver schema, partitioned by ``_outcome`` (the day of a valid row, ``reject`` or
+   ``blank``; see :func:`retailctl.jobs.silver.staged_rows`). No shuffle: the input splits are
+   coalesced to one task per core, so a day gets at most one file per core;
+3. a count over the staged output's run id and outcome columns (no parsing);
+4. only when there are rejects: the staged rejects (a few percent) are parsed and classified again
+   and written as JSON lines and as the analyst CSV (one file of each per run id), with rule counts.
 
 Everything goes to ``_staging/silver/<batch run id>/`` first and is then published with store
 moves; the files are archived and their ingest records updated last. Any failure rolls the batch
@@ -15,9 +18,9 @@ several files is retried file by file, and a file that fails alone goes to rejec
 ``checkpoint(step)`` runs at ``staged``, ``publishing`` (after the first published object),
 ``published``, ``archiving`` (after the first archived file) and ``archived``.
 
-Why persist rather than parse twice: valid rows and rejects need different files and columns, and
-Spark writes one output per job; persisting the classified records (``DISK_ONLY``: memory stays flat
-in input size) lets the reject and count passes read that instead of parsing the source again.
+Why not persist: valid rows and rejects need different files, and Spark writes one output per job.
+Persisting the classified batch (the earlier design) wrote every row twice; staging rejects in the
+valid rows' write and classifying only them again costs a few percent of the rows instead.
 """
 
 from __future__ import annotations
@@ -421,7 +424,7 @@ def _stage(
     staged_uri = store.uri(_staging_area(staging, "classified"))
     (
         silver.staged_rows(silver.classify(parsed, dataset), dataset, now)
-        .repartition(silver.OUTCOME)
+        .coalesce(spark.sparkContext.defaultParallelism)
         .write.partitionBy(silver.OUTCOME)
         .parquet(staged_uri)
     )
