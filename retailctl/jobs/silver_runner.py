@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 Checkpoint = Callable[[str], None]
 STAGE = "silver"
 _SPARK_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*(/[A-Za-z0-9][A-Za-z0-9._\- ]*)*$")
+SILVER_SQL_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
+"""Settings for the silver jobs only. The rule checks make generated methods larger than the 8,000
+bytes of bytecode the JVM still JIT-compiles; above this limit Spark splits them instead of leaving
+them interpreted (measured on 1M rows: the main pass about twice as fast)."""
 _PARTITION_DIR = re.compile(r"^(?P<name>[^=/]+)=(?P<value>[^/]+)/(?P<file>[^/]+)$")
 
 
@@ -139,7 +143,10 @@ def run_silver(
         except FileRejected as problem:
             results.append(_reject_whole(store, name, _record_run_id(store, name), problem, started))
     if inputs:
-        results.extend(_run_with_fallback(spark, store, config, inputs, batch_run_id, checkpoint or _no_checkpoint, started))
+        with _session_settings(spark, SILVER_SQL_CONF):
+            results.extend(
+                _run_with_fallback(spark, store, config, inputs, batch_run_id, checkpoint or _no_checkpoint, started)
+            )
     order = {name: index for index, name in enumerate(names)}
     ordered = tuple(sorted(results, key=lambda result: order.get(result.file, len(order))))
     return SilverBatchResult(batch_run_id=batch_run_id, files=ordered, seconds=round(time.monotonic() - started, 3))
@@ -170,6 +177,22 @@ def prepare_input(store: ObjectStore, config: PipelineConfig, name: str) -> Silv
 def _record_run_id(store: ObjectStore, name: str) -> str:
     record = read_json_or(store, layout.validation_record_key(name), None)
     return str(record.get("ingest_run_id")) if isinstance(record, dict) and record.get("ingest_run_id") else layout.new_run_id()
+
+
+@contextmanager
+def _session_settings(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
+    """Apply SQL settings for the block and restore what was there before (the session is shared)."""
+    previous: dict[str, str | None] = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, before in previous.items():
+            if before is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, before)
 
 
 def _no_checkpoint(step: str) -> None:
