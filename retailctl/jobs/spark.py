@@ -27,8 +27,13 @@ BASE_CONF: dict[str, str] = {
 }
 """Settings for every session retailctl builds, local or on a cluster."""
 
+LOCAL_JVM_OPTIONS = "-Duser.timezone=UTC -XX:TieredStopAtLevel=1"
+"""A local run is short and its JVM cold: the C1 compiler alone warms up far sooner (a 1k-row ingest took
+about half the time in one measurement); a long local run can set ``spark.driver.extraJavaOptions`` back."""
+
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
+    "spark.driver.extraJavaOptions": LOCAL_JVM_OPTIONS,
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.showConsoleProgress": "false",
