@@ -117,11 +117,6 @@ def is_displaced() -> Column:
     return F.col(FROM_INDEX) & (F.col(RANK) > 1) & ~F.col(WINNER_FROM_INDEX)
 
 
-def new_winners(ranked: DataFrame) -> DataFrame:
-    """Silver rows that win their key: the rows gold must now hold."""
-    return ranked.filter(is_new_winner())
-
-
 def with_derived(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
     """Add the dataset's derived columns (``net_amount = quantity * unit_price``) as SQL expressions."""
     from pyspark.sql import functions as F

@@ -615,12 +615,6 @@ def _no_step() -> None:
     return None
 
 
-def _kind(name: str) -> Any:
-    from pyspark.sql import functions as F
-
-    return F.lit(name).alias("kind")
-
-
 def _totals(metrics: list[PartitionMetrics]) -> dict[str, int]:
     names = ("rows_in", "rows_out", "duplicates_removed", "rows_moved_out", "files_in", "files_out", "bytes_out")
     return {name: sum(getattr(item, name) for item in metrics) for name in names}
