@@ -10,7 +10,7 @@ from pathlib import Path
 from retailctl import layout
 from retailctl.config import PipelineConfig
 from retailctl.errors import UnsafeKey, UsageError
-from retailctl.pipeline import FileResult, PipelineResult, Progress, SessionProvider, run_pipeline
+from retailctl.pipeline import PipelineResult, Progress, SessionProvider, run_pipeline
 from retailctl.storage import ObjectStore, check_key
 
 _GLOB_CHARACTERS = set("*?[")
@@ -46,14 +46,8 @@ def ingest_files(
     force: bool = False,
     progress: Progress | None = None,
 ) -> PipelineResult:
-    """Copy the files into raw/ and run them through the whole pipeline: validation, silver, gold.
-
-    On the aws backend the files are only uploaded: the deployed Lambda validates each one and starts
-    the silver Glue job, so running the stages here as well would race with it.
-    """
+    """Copy the files into raw/ and run them through the whole pipeline: validation, silver, gold."""
     names = stage_files(store, paths)
-    if config.backend == "aws":
-        return PipelineResult(tuple(_uploaded(store, name) for name in names))
     return run_pipeline(store, config, names, sessions=sessions, force=force, progress=progress)
 
 
@@ -106,13 +100,3 @@ def _directory_files(directory: Path) -> list[LocalFile]:
         raise UsageError(f"directory {str(directory)!r} has no files to ingest")
     return files
 
-
-def _uploaded(store: ObjectStore, name: str) -> FileResult:
-    return FileResult(
-        file=name,
-        ingest_run_id="",
-        outcome="uploaded",
-        stage="raw",
-        location=store.uri(layout.raw_key(name)),
-        message="uploaded; the deployed Lambda validates it and starts the silver job (see `retailctl status --backend aws`)",
-    )

@@ -114,7 +114,13 @@ def run_pipeline(
     force: bool = False,
     progress: Progress | None = None,
 ) -> PipelineResult:
-    """Validate ``raw/<name>`` for each name, run silver on the accepted ones together, then gold once."""
+    """Validate ``raw/<name>`` for each name, run silver on the accepted ones together, then gold once.
+
+    On the aws backend the files are only reported as waiting in raw/: the deployed Lambda validates
+    each one and starts the silver Glue job, so running the stages here as well would race with it.
+    """
+    if config.backend == "aws":
+        return PipelineResult(tuple(_uploaded(store, name) for name in names))
     report = progress or _quiet
     validations = []
     for name in names:
@@ -210,6 +216,17 @@ def _run_silver(
     for name, result in results.items():
         report("silver", name, result.outcome)
     return results
+
+
+def _uploaded(store: ObjectStore, name: str) -> FileResult:
+    return FileResult(
+        file=name,
+        ingest_run_id="",
+        outcome="uploaded",
+        stage="raw",
+        location=store.uri(layout.raw_key(name)),
+        message="in raw/; the deployed Lambda validates it and starts the silver job (see `retailctl status --backend aws`)",
+    )
 
 
 def _duplicate(item: ledger.Screened) -> FileResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,7 @@ def run_smoke(
     """Run the smoke scenario in ``workdir`` (a temporary directory by default) and check every invariant."""
     from retailctl.ingest import stage_files
 
+    config = replace(config, backend="local")
     with _lake(workdir) as root:
         store = LocalStore(root / "lake")
         result = SmokeResult(str(store.root))

@@ -43,3 +43,15 @@ def test_ingest_on_aws_uploads_to_raw_for_the_lambda(moto: None, tmp_path: Path)
     (uploaded,) = json.loads(result.stdout)["files"]
     assert (uploaded["outcome"], uploaded["location"]) == ("uploaded", "s3://retail-sales-demo-s3/raw/day 1.csv")
     assert s3.get_object(Bucket="retail-sales-demo-s3", Key="raw/day 1.csv")["Body"].read() == source.read_bytes()
+
+
+def test_replay_on_aws_moves_rejects_back_to_raw_for_the_lambda(moto: None) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="retail-sales-demo-s3")
+    s3.put_object(Bucket="retail-sales-demo-s3", Key="rejected/system/late.csv", Body=b"fixed")
+    s3.put_object(Bucket="retail-sales-demo-s3", Key="rejected/system/late.csv_reason.json", Body=b'{"ingest_run_id": "20240101T000000Z-0000abcd"}')
+    result = CliRunner().invoke(app, ["--backend", "aws", "--json", "replay", "rejected/system"])
+    assert result.exit_code == 0, result.output
+    assert [f["outcome"] for f in json.loads(result.stdout)["pipeline"]["files"]] == ["uploaded"]
+    keys = sorted(item["Key"] for item in s3.list_objects_v2(Bucket="retail-sales-demo-s3")["Contents"])
+    assert keys == ["raw/late.csv", "rejected/system/_history/late.csv_20240101T000000Z-0000abcd_reason.json"]
