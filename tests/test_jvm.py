@@ -1,0 +1,64 @@
+"""The local driver JVM's start-up aids: the class-data archive's key and the fork-free local file system."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retailctl.jobs import jvm
+
+
+def fake_java_home(root: Path, with_base_archive: bool = True) -> Path:
+    home = root / "jdk"
+    (home / "lib" / "server").mkdir(parents=True)
+    (home / "release").write_text('JAVA_VERSION="17.0.15"\n')
+    if with_base_archive:
+        (home / "lib" / "server" / "classes.jsa").write_bytes(b"base")
+    return home
+
+
+def test_archive_key_follows_runtime_jars_and_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    home = fake_java_home(tmp_path)
+    jars = tmp_path / "jars"
+    jars.mkdir()
+    (jars / "spark-core.jar").write_bytes(b"v1")
+
+    first = jvm.class_data_archive(str(home), "-Xmx1g", [jars])
+    assert first is not None and first.path.parent == tmp_path / "cache" / "retailctl" / "jvm"
+    assert jvm.class_data_archive(str(home), "-Xmx1g", [jars]) == first
+    assert jvm.class_data_archive(str(home), "-Xmx2g", [jars]) != first
+    (jars / "spark-core.jar").write_bytes(b"version 2")
+    assert jvm.class_data_archive(str(home), "-Xmx1g", [jars]) != first
+
+
+def test_archive_is_written_first_and_mapped_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    archive = jvm.class_data_archive(str(fake_java_home(tmp_path)), "", [])
+    assert archive is not None and not archive.present
+    assert f"-XX:ArchiveClassesAtExit={archive.pending}" in archive.java_options()
+    assert archive.pending.name.endswith(f".{os.getpid()}.tmp")
+    archive.path.parent.mkdir(parents=True)
+    archive.path.write_bytes(b"archive")
+    assert f"-XX:SharedArchiveFile={archive.path} -Xshare:auto" in archive.java_options()
+
+
+def test_no_archive_without_the_jdks_base_archive(tmp_path: Path) -> None:
+    assert jvm.class_data_archive(str(fake_java_home(tmp_path, with_base_archive=False)), "", []) is None
+
+
+@pytest.mark.spark
+def test_local_writes_set_permissions_without_chmod_processes(spark: Any, tmp_path: Path) -> None:
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+    assert hadoop.get("fs.file.impl") == jvm.FORKLESS_FS_CLASS
+    spark.range(3).selectExpr("id", "id % 2 AS day").write.partitionBy("day").parquet(str(tmp_path / "out"))
+    files = list((tmp_path / "out").rglob("*.parquet"))
+    directories = list((tmp_path / "out").rglob("day=*"))
+    assert files and directories
+    assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o644}
+    assert {stat.S_IMODE(path.stat().st_mode) for path in directories} == {0o755}
+    assert not list((tmp_path / "out").rglob("*.crc"))
