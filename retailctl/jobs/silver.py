@@ -6,8 +6,10 @@ Pure ``DataFrame -> DataFrame`` functions, generic over the dataset's columns; t
 Design, chosen for speed (see the runner's docstring for what was measured):
 
 - A batch of files is read once with ``spark.read.text`` (one row per physical line, invalid UTF-8
-  already shows as U+FFFD). Each line carries ``monotonically_increasing_id``; a cheap first pass
-  counts lines per ``(file, block)``, so ``line_number = id + line_base`` of its block, with no sort.
+  already shows as U+FFFD). Each line carries its position in its Spark partition (:func:`line_id`);
+  a cheap first pass counts lines per ``(file, block)``, so ``line_number = id + line_base`` of its
+  block, with no sort. A small batch skips that pass: each file is read as one split of its own, so
+  ``line_number = id + 1`` (:func:`numbered_split`), and the driver counts its lines.
 - Quoted fields that span lines are found by quote parity: a line with an odd number of quotes opens
   or closes a multi-line record. Only those lines' ids are collected, the records' ranges computed
   on the driver (:func:`quoted_record_ranges`, bounded so a stray quote cannot swallow a file), and
@@ -20,7 +22,7 @@ Design, chosen for speed (see the runner's docstring for what was measured):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
@@ -112,10 +114,33 @@ def quoted_record_ranges(odd_lines: Sequence[int], max_lines: int = MAX_QUOTED_L
     return ranges
 
 
-def number_lines(lines: DataFrame, blocks: DataFrame) -> DataFrame:
-    """Lines ``(_path, _block, _id, value)`` joined to their block's base -> ``(_file, _line, _text)``."""
-    joined = lines.join(F.broadcast(blocks), ["_path", "_block"])
-    return joined.select(F.col(FILE_INDEX), (F.col("_id") + F.col("_line_base")).alias(LINE), F.col("value").alias(TEXT))
+def line_id() -> Column:
+    """The row's position in its Spark partition (``monotonically_increasing_id`` keeps it in the low 33 bits)."""
+    return F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1))
+
+
+def number_lines(lines: DataFrame, line_bases: Mapping[tuple[str, int], tuple[int, int]]) -> DataFrame:
+    """Lines ``(_path, _block, _id, value)`` -> ``(_file, _line, _text)``; ``_id`` is :func:`line_id`.
+
+    ``line_bases`` maps each ``(path, block start)`` to its file's index and the number to add to a
+    line's id; it is a literal in the plan (a few entries per file), so numbering needs no join.
+    """
+    entries = [
+        value
+        for (path, block), (file_index, base) in sorted(line_bases.items())
+        for value in (F.lit(f"{block}:{path}"), F.struct(F.lit(file_index).alias(FILE_INDEX), F.lit(base).alias("base")))
+    ]
+    block = F.create_map(*entries)[F.concat_ws(":", F.col("_block").cast("string"), F.col("_path"))]
+    return lines.select(
+        block[FILE_INDEX].alias(FILE_INDEX), (F.col("_id") + block["base"]).alias(LINE), F.col("value").alias(TEXT)
+    )
+
+
+def numbered_split(text: DataFrame, file_index: int) -> DataFrame:
+    """The lines of one file read as ONE Spark split (``spark.read.text``) -> ``(_file, _line, _text)``."""
+    return text.select(
+        F.lit(file_index).alias(FILE_INDEX), (line_id() + 1).alias(LINE), F.col("value").alias(TEXT)
+    )
 
 
 def stitch_quoted_records(numbered: DataFrame, ranges: DataFrame) -> DataFrame:
@@ -337,7 +362,7 @@ def label_files(df: DataFrame, run_ids: Sequence[str], names: Sequence[str], pro
 def classify(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
     """Typed dataset columns and ``_reasons`` for every record; ``_raw`` and the key text kept for rejects only.
 
-    The runner stages it with :func:`staged_rows`, and classifies the staged rejects again.
+    The runner stages it with :func:`staged_rows`.
     """
     kept = [FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file", RAW, MALFORMED]
     texts = df.select(*kept, *[trimmed(spec.name).alias(text_column(spec.name)) for spec in dataset.columns])
@@ -357,8 +382,9 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
     """Every record in the silver schema plus ``_outcome``, so one write stages valid rows and rejects.
 
     ``_outcome`` is the UTC date of a valid row, ``reject`` or ``blank``. A reject is staged in the
-    same schema: its raw text in ``source_file`` (its file is known from its run id) and its line in
-    ``source_line``; :func:`staged_reject_records` turns it back into a record to classify again.
+    same schema: its line in ``source_line`` and, in ``source_file``, its failed rules and a JSON
+    document of its raw text, key and reasons (its file is known from its run id), read back by
+    :func:`staged_counts` and :func:`staged_reject_rows`.
     """
     is_valid = F.size(F.col(REASONS)) == 0
     outcome = (
@@ -366,44 +392,54 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
         .when(is_valid, F.to_date(F.col(dataset.partition_column)).cast("string"))
         .otherwise(F.lit(REJECT_OUTCOME))
     )
+    rules = F.array_join(F.array_sort(F.array_distinct(F.transform(F.col(REASONS), lambda reason: reason["rule"]))), ",")
+    detail = F.to_json(F.struct(
+        F.col(RAW).alias("raw_row"),
+        F.col(f"_key_{dataset.dedup_key}").alias(dataset.dedup_key),
+        F.col(REASONS).alias("reject_reason"),
+    ))
     return classified.select(
         *[F.col(spec.name).cast(spec.spark_type) for spec in dataset.columns],
         "ingest_run_id",
-        F.when(is_valid, F.col("source_file")).otherwise(F.col(RAW)).alias("source_file"),
+        F.when(is_valid, F.col("source_file")).otherwise(F.concat(rules, F.lit(_RULES_END), detail)).alias("source_file"),
         F.col(LINE).cast("long").alias("source_line"),
         F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
         outcome.alias(OUTCOME),
     )
 
 
-def staged_reject_records(staged: DataFrame, run_ids: Sequence[str]) -> DataFrame:
-    """Rejects staged by :func:`staged_rows` as records ``(_file, _line, _raw, _blank)`` again."""
-    file_of = F.create_map(*[F.lit(value) for index, run_id in enumerate(run_ids) for value in (run_id, index)])
+_RULES_END = "\u0001"
+"""Ends a staged reject's rule list; JSON text never holds it raw (``to_json`` escapes control characters)."""
+
+
+def staged_reject_rows(
+    staged: DataFrame, dataset: DatasetSpec, files: Mapping[str, str], rejected_at: datetime
+) -> DataFrame:
+    """The row rejects staged by :func:`staged_rows`: where each came from, its text, every reason, its run.
+
+    ``staged`` has ``ingest_run_id, source_line, source_file``; ``files`` maps a run id to its file name.
+    """
+    schema = f"raw_row string, `{dataset.dedup_key}` string, reject_reason {REASONS_TYPE}"
+    detail = F.from_json(F.substring_index(F.col("source_file"), _RULES_END, -1), schema)
+    file_of = F.create_map(*[F.lit(value) for run_id, name in sorted(files.items()) for value in (run_id, name)])
     return staged.select(
-        file_of[F.col("ingest_run_id")].alias(FILE_INDEX),
-        F.col("source_line").alias(LINE),
-        F.col("source_file").alias(RAW),
-        F.lit(False).alias(BLANK),
-    )
-
-
-def reject_rows(classified: DataFrame, dataset: DatasetSpec, rejected_at: datetime) -> DataFrame:
-    """The row rejects: where each came from, its original text, every reason, and its run."""
-    return classified.where(F.size(F.col(REASONS)) > 0).select(
-        "source_file",
-        F.col(LINE).cast("long").alias("line_number"),
-        F.col(RAW).alias("raw_row"),
-        F.col(f"_key_{dataset.dedup_key}").alias(dataset.dedup_key),
-        F.col(REASONS).alias("reject_reason"),
+        file_of[F.col("ingest_run_id")].alias("source_file"),
+        F.col("source_line").alias("line_number"),
+        detail["raw_row"].alias("raw_row"),
+        detail[dataset.dedup_key].alias(dataset.dedup_key),
+        detail["reject_reason"].alias("reject_reason"),
         "ingest_run_id",
         F.lit(rejected_at).cast("timestamp").alias("rejected_at"),
     )
 
 
-def reject_rule_counts(rejects: DataFrame) -> DataFrame:
-    """Rejects per (run id, distinct failed rules)."""
-    rules = F.array_sort(F.array_distinct(F.transform(F.col("reject_reason"), lambda reason: reason["rule"])))
-    return rejects.groupBy(F.col("ingest_run_id"), rules.alias("rules")).count()
+def staged_counts(staged: DataFrame) -> DataFrame:
+    """Rows per (run id, outcome, distinct failed rules) of :func:`staged_rows`: rules only for rejects."""
+    rules = F.split(F.substring_index(F.col("source_file"), _RULES_END, 1), ",")
+    no_rules = F.array().cast("array<string>")
+    return staged.groupBy(
+        "ingest_run_id", OUTCOME, F.when(F.col(OUTCOME) == REJECT_OUTCOME, rules).otherwise(no_rules).alias("rules")
+    ).count()
 
 
 def escape_formula(text: Column) -> Column:

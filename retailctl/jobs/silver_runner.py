@@ -6,10 +6,11 @@ One batch is one set of Spark jobs over all its files (each row keeps its own fi
 2. the main pass: number, stitch, parse, check and type every record once, written ONCE to staging
    in the silver schema, partitioned by ``_outcome`` (the day of a valid row, ``reject`` or
    ``blank``; see :func:`retailctl.jobs.silver.staged_rows`). No shuffle: the input splits are
-   coalesced to one task per core, so a day gets at most one file per core;
-3. a count over the staged output's run id and outcome columns (no parsing);
-4. only when there are rejects: the staged rejects (a few percent) are parsed and classified again
-   and written as JSON lines and as the analyst CSV (one file of each per run id), with rule counts.
+   coalesced to one task per core, so a day gets at most one file per core. A reject carries its
+   raw text, key and reasons as JSON in the staged ``source_file``, so nothing is classified twice;
+3. one count over the staged run id, outcome and (for rejects only) failed rules;
+4. only when there are rejects: the staged rejects (a few percent) are written as JSON lines and as
+   the analyst CSV (one file of each per run id).
 
 Everything goes to ``_staging/silver/<batch run id>/`` first and is then published with store
 moves; the files are archived and their ingest records updated last. Any failure rolls the batch
@@ -19,8 +20,8 @@ several files is retried file by file, and a file that fails alone goes to rejec
 ``published``, ``archiving`` (after the first archived file) and ``archived``.
 
 Why not persist: valid rows and rejects need different files, and Spark writes one output per job.
-Persisting the classified batch (the earlier design) wrote every row twice; staging rejects in the
-valid rows' write and classifying only them again costs a few percent of the rows instead.
+Persisting the classified batch (an earlier design) wrote every row twice; staging rejects in the
+valid rows' write costs a few percent of the rows instead.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from retailctl.rejection import SystemRejection, reject_file
 from retailctl.storage import ObjectStore, read_json_or
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, Row, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from retailctl.jobs.silver import ParseProfile
 
@@ -277,17 +278,6 @@ class _Commit:
         self.store.delete_prefix(self.staging)
 
 
-@contextmanager
-def _persisted(df: DataFrame) -> Iterator[DataFrame]:
-    from pyspark import StorageLevel
-
-    df.persist(StorageLevel.DISK_ONLY)
-    try:
-        yield df
-    finally:
-        df.unpersist()
-
-
 def _run_batch(
     spark: SparkSession,
     store: ObjectStore,
@@ -397,16 +387,65 @@ def _stage(
     spark: SparkSession, store: ObjectStore, dataset: DatasetSpec, inputs: list[SilverInput], staging: str
 ) -> dict[int, _FileStats]:
     """Run the Spark jobs of a batch, writing everything to staging; returns per-file counts."""
+    from retailctl.jobs import silver
+
+    paths = _spark_paths(store, inputs, staging)
+    stats: dict[int, _FileStats] = defaultdict(_FileStats)
+    odd_lines: dict[int, list[int]] = defaultdict(list)
+    small = len(inputs) <= SMALL_BATCH_FILES and sum(store.head(one.key).size for one in inputs) <= SMALL_BATCH_BYTES
+    if small:
+        numbered = _numbered_on_driver(spark, store, inputs, paths, stats, odd_lines)
+    else:
+        numbered = _numbered_by_spark(spark, paths, stats, odd_lines)
+    ranges = [(index, first, last) for index, odd in odd_lines.items() for first, last in silver.quoted_record_ranges(odd)]
+    if ranges:
+        numbered = silver.stitch_quoted_records(numbered, _staged_ranges(spark, store, staging, ranges))
+    return _stage_numbered(spark, store, dataset, inputs, staging, numbered, stats, ONE_SPLIT_PER_FILE if small else {})
+
+
+SMALL_BATCH_BYTES = 64 * 1024 * 1024
+SMALL_BATCH_FILES = 16
+"""A batch of at most this many files and bytes has its lines counted on the driver (no line-count job)."""
+ONE_SPLIT_PER_FILE = {"spark.sql.files.maxPartitionBytes": str(128 * 1024 * 1024), "spark.sql.files.openCostInBytes": str(128 * 1024 * 1024)}
+"""Read settings that make every file of a small batch one Spark split of its own, starting at its first line."""
+
+
+def _numbered_on_driver(
+    spark: SparkSession,
+    store: ObjectStore,
+    inputs: list[SilverInput],
+    paths: list[str],
+    stats: dict[int, _FileStats],
+    odd_lines: dict[int, list[int]],
+) -> DataFrame:
+    """A small batch: lines and odd-quote lines counted from the bytes here; each file read as one split."""
+    from functools import reduce
+
+    from retailctl.jobs import silver
+
+    for index, one in enumerate(inputs):
+        lines = store.read(one.key).split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        stats[index].lines = len(lines)
+        odd_lines[index] = [number for number, line in enumerate(lines, start=1) if line.count(b'"') % 2]
+    reads = [silver.numbered_split(spark.read.option("lineSep", "\n").text(path), index) for index, path in enumerate(paths)]
+    return reduce(lambda left, right: left.unionByName(right), reads)
+
+
+def _numbered_by_spark(
+    spark: SparkSession, paths: list[str], stats: dict[int, _FileStats], odd_lines: dict[int, list[int]]
+) -> DataFrame:
+    """Any batch: a line-count job over the raw text gives each ``(file, block)`` its first line number."""
     from pyspark.sql import functions as F
 
     from retailctl.jobs import silver
 
-    paths = _spark_paths(store, inputs, staging)
     file_index = {_path_key(path): index for index, path in enumerate(paths)}
     lines = spark.read.option("lineSep", "\n").text(paths).select(
         F.col("_metadata.file_path").alias("_path"),
         F.col("_metadata.file_block_start").alias("_block"),
-        F.monotonically_increasing_id().alias("_id"),
+        silver.line_id().alias("_id"),
         F.col("value"),
     )
     blocks = (
@@ -415,22 +454,31 @@ def _stage(
              F.collect_list(F.when(silver.quote_count_is_odd(F.col("value")), F.col("_id"))).alias("odd_ids"))
         .collect()
     )
-    stats: dict[int, _FileStats] = defaultdict(_FileStats)
-    block_rows: list[tuple[str, int, int, int]] = []
-    ranges: list[tuple[int, int, int]] = []
-    odd_lines: dict[int, list[int]] = defaultdict(list)
+    line_bases: dict[tuple[str, int], tuple[int, int]] = {}
     for block in sorted(blocks, key=lambda row: (row["_path"], row["_block"])):
         index = file_index[_path_key(block["_path"])]
         line_base = stats[index].lines - block["first_id"] + 1
-        block_rows.append((block["_path"], block["_block"], index, line_base))
+        line_bases[(block["_path"], block["_block"])] = (index, line_base)
         odd_lines[index].extend(line_id + line_base for line_id in block["odd_ids"])
         stats[index].lines += block["lines"]
-    for index, odd in odd_lines.items():
-        ranges.extend((index, first, last) for first, last in silver.quoted_record_ranges(odd))
-    block_df = spark.createDataFrame(block_rows, "_path string, _block long, _file int, _line_base long")
-    numbered = silver.number_lines(lines, block_df)
-    if ranges:
-        numbered = silver.stitch_quoted_records(numbered, spark.createDataFrame(ranges, "_file int, _first long, _last long"))
+    return silver.number_lines(lines, line_bases)
+
+
+def _stage_numbered(
+    spark: SparkSession,
+    store: ObjectStore,
+    dataset: DatasetSpec,
+    inputs: list[SilverInput],
+    staging: str,
+    numbered: DataFrame,
+    stats: dict[int, _FileStats],
+    read_settings: dict[str, str],
+) -> dict[int, _FileStats]:
+    """Parse, check and stage every numbered record, count the outcomes, and stage the rejects.
+
+    ``read_settings`` apply while the raw text is read (during the staging write).
+    """
+    from retailctl.jobs import silver
 
     profiles = []
     profile_of = []
@@ -445,17 +493,17 @@ def _stage(
     parsed = silver.parse_fields(labelled, profiles, dataset)
     now = datetime.now(UTC)
     staged_uri = store.uri(_staging_area(staging, "classified"))
-    (
-        silver.staged_rows(silver.classify(parsed, dataset), dataset, now)
-        .coalesce(spark.sparkContext.defaultParallelism)
-        .write.partitionBy(silver.OUTCOME)
-        .parquet(staged_uri)
-    )
-    run_ids = [one.ingest_run_id for one in inputs]
-    file_of = {run_id: index for index, run_id in enumerate(run_ids)}
-    outcomes = spark.read.schema(f"ingest_run_id string, {silver.OUTCOME} string").parquet(staged_uri)
+    with _session_settings(spark, read_settings):
+        (
+            silver.staged_rows(silver.classify(parsed, dataset), dataset, now)
+            .coalesce(spark.sparkContext.defaultParallelism)
+            .write.partitionBy(silver.OUTCOME)
+            .parquet(staged_uri)
+        )
+    file_of = {one.ingest_run_id: index for index, one in enumerate(inputs)}
+    staged = spark.read.schema(f"ingest_run_id string, source_line long, source_file string, {silver.OUTCOME} string")
     any_rejects = False
-    for row in outcomes.groupBy("ingest_run_id", silver.OUTCOME).count().collect():
+    for row in silver.staged_counts(staged.parquet(staged_uri)).collect():
         counted = stats[file_of[row["ingest_run_id"]]]
         outcome = row[silver.OUTCOME]
         if outcome == silver.BLANK_OUTCOME:
@@ -463,23 +511,23 @@ def _stage(
         elif outcome == silver.REJECT_OUTCOME:
             any_rejects = True
             counted.rows_rejected += row["count"]
+            for rule in row["rules"]:
+                counted.rejects_by_rule[rule] += row["count"]
         else:
             counted.rows_valid += row["count"]
             counted.partitions.add(outcome)
     if any_rejects:
-        staged_rejects = spark.read.schema("ingest_run_id string, source_line long, source_file string").parquet(
-            store.uri(_outcome_area(staging, silver.REJECT_OUTCOME))
-        )
-        records = silver.label_files(
-            silver.staged_reject_records(staged_rejects, run_ids), run_ids, [one.name for one in inputs], profile_of
-        )
-        with _persisted(silver.parse_fields(records, profiles, dataset)) as parsed_rejects:
-            reclassified = silver.classify(parsed_rejects, dataset)
-            rule_counts = _stage_rejects(silver.reject_rows(reclassified, dataset, now), dataset, store, staging, len(inputs))
-        for row in rule_counts:
-            for rule in row["rules"]:
-                stats[file_of[row["ingest_run_id"]]].rejects_by_rule[rule] += row["count"]
+        staged_rejects = staged.parquet(store.uri(_outcome_area(staging, silver.REJECT_OUTCOME)))
+        files = {one.ingest_run_id: one.name for one in inputs}
+        _stage_rejects(silver.staged_reject_rows(staged_rejects, dataset, files, now), dataset, store, staging, len(inputs))
     return stats
+
+
+def _staged_ranges(spark: SparkSession, store: ObjectStore, staging: str, ranges: list[tuple[int, int, int]]) -> DataFrame:
+    """The multi-line records' ranges as a DataFrame, read from a JSON file in staging (no Python workers)."""
+    key = f"{_staging_area(staging, 'ranges')}ranges.json"
+    store.write(key, "".join(f'{{"_file":{f},"_first":{a},"_last":{b}}}\n' for f, a, b in ranges).encode())
+    return spark.read.schema("_file int, _first long, _last long").json(store.uri(key))
 
 
 def _outcome_area(staging: str, outcome: str) -> str:
@@ -488,8 +536,8 @@ def _outcome_area(staging: str, outcome: str) -> str:
     return f"{_staging_area(staging, 'classified')}{silver.OUTCOME}={outcome}/"
 
 
-def _stage_rejects(rejects: DataFrame, dataset: DatasetSpec, store: ObjectStore, staging: str, runs: int) -> list[Row]:
-    """Row rejects as JSON lines and as the analyst CSV, one file of each per run id; returns rule counts."""
+def _stage_rejects(rejects: DataFrame, dataset: DatasetSpec, store: ObjectStore, staging: str, runs: int) -> None:
+    """Row rejects as JSON lines and as the analyst CSV, one file of each per run id."""
     from pyspark.sql import functions as F
 
     from retailctl.jobs import silver
@@ -509,7 +557,6 @@ def _stage_rejects(rejects: DataFrame, dataset: DatasetSpec, store: ObjectStore,
         .options(header="true", quoteAll="true", escape='"', lineSep="\n", encoding="UTF-8")
         .csv(store.uri(_staging_area(staging, "dq_csv")))
     )
-    return silver.reject_rule_counts(rejects).collect()
 
 
 def _staged_files(store: ObjectStore, area: str) -> Iterator[tuple[str, str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from retailctl import layout
 from retailctl.config import PipelineConfig
+from retailctl.jobs import silver_runner
 from retailctl.jobs.rejects_csv import read_rejects_csv
 from retailctl.jobs.silver_runner import run_silver
 from retailctl.records import read_ingest_record
@@ -71,6 +73,22 @@ def leftovers(store: LocalStore) -> list[str]:
     return [info.key for prefix in prefixes for info in store.list(prefix)]
 
 
+@pytest.fixture(params=["counted on the driver", "counted by Spark in 1 KiB blocks"])
+def line_counting(request: pytest.FixtureRequest, spark: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Both ways silver numbers lines: a small batch on the driver, any batch by a Spark job over blocks."""
+    if request.param.startswith("counted on the driver"):
+        yield
+        return
+    monkeypatch.setattr(silver_runner, "SMALL_BATCH_BYTES", 0)
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "1024")
+    try:
+        yield
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+
+
+@pytest.mark.usefixtures("line_counting")
 def test_messy_batch_every_row_lands_in_exactly_one_place(
     spark: Any, store: LocalStore, lake: Path, config: PipelineConfig, put_validated: PutValidated
 ) -> None:
