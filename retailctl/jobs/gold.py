@@ -6,13 +6,14 @@ Every function here maps DataFrames to DataFrames; reading, writing and committi
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from retailctl.config import DatasetSpec
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
-    from pyspark.sql.types import StructType
+    from pyspark.sql.types import DataType, StructType
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ingest_run_id", "string"),
@@ -33,12 +34,20 @@ WINNER_FROM_INDEX = "_winner_from_index"
 
 def silver_schema(dataset: DatasetSpec) -> StructType:
     """The schema of processed/ parquet plus the partition column read from the path as a string."""
-    from pyspark.sql.types import StructType, _parse_datatype_string
+    from pyspark.sql.types import StructType
 
     schema = StructType()
     for name, type_name in _silver_fields(dataset):
-        schema = schema.add(name, _parse_datatype_string(type_name), nullable=True)
+        schema = schema.add(name, _data_type(type_name), nullable=True)
     return schema.add(dataset.partition_name, "string", nullable=False)
+
+
+@cache
+def _data_type(name: str) -> DataType:
+    """A Spark type from its SQL name, parsed once per process (each parse is a round trip to the JVM)."""
+    from pyspark.sql.types import _parse_datatype_string
+
+    return _parse_datatype_string(name)
 
 
 def _silver_fields(dataset: DatasetSpec) -> list[tuple[str, str]]:

@@ -335,7 +335,7 @@ class _Compaction:
         self.summary.partitions_rewritten = [item.date for item in metrics]
         self.summary.partitions_skipped = sorted(set(lake.gold) - affected)
         self.summary.totals = _totals(metrics)
-        self.summary.check = self._key_check(lake, sources, full, staged, fresh_keys)
+        self.summary.check = self._key_check(lake, sources, full, not competing, staged, fresh_keys)
         self.step("committing")
         return metrics
 
@@ -500,27 +500,29 @@ class _Compaction:
         lake: _Lake,
         sources: list[ObjectInfo],
         full: bool,
+        rebuilt_alone: bool,
         staged: dict[str, tuple[int, list[str]]],
         keys_new_to_gold: int | None,
     ) -> dict[str, Any]:
         """Gold rows (parquet footers of gold as swapped in) against the distinct keys of the silver gold has absorbed.
 
-        The distinct keys come without a scan of all silver where this run already knows them: a full
-        rebuild of every date read all silver, and its dedup kept one row per distinct key (counted in
-        the staged key index); an incremental run adds the keys new to gold to the count of the run that
+        The distinct keys come without a scan of all silver where this run already knows them: when no
+        key index competed (``rebuilt_alone``) and this run read every silver file gold has absorbed
+        (a full rebuild, or the first run), its dedup kept one row per distinct key (counted in the
+        staged key index); an incremental run adds the keys new to gold to the count of the run that
         wrote the watermark, when that check held and none of the silver it absorbed has gone since.
         Otherwise the absorbed silver's keys are counted with Spark.
         """
         gold_rows = sum(_rows_by_day(self.store, files_by_day(self.store, self.gold_base, self.part)).values())
         existing = {info.key for infos in lake.silver.values() for info in infos}
+        absorbed = {info.key: info for infos in lake.silver.values() for info in infos if info.key in lake.seen}
+        absorbed.update({info.key: info for info in sources})
         previous = self._watermark_check(lake)
-        if full and self.window is None:
+        if rebuilt_alone and absorbed.keys() <= {info.key for info in sources}:
             keys = sum(rows for rows, _ in staged.values())
         elif not full and keys_new_to_gold is not None and previous.get("ok") and lake.seen <= existing:
             keys = int(previous["distinct_silver_keys"]) + keys_new_to_gold
         else:
-            absorbed = {info.key: info for infos in lake.silver.values() for info in infos if info.key in lake.seen}
-            absorbed.update({info.key: info for info in sources})
             keys = self._read_silver(list(absorbed.values())).select(self.dataset.dedup_key).distinct().count()
         return {"gold_rows": gold_rows, "distinct_silver_keys": keys, "ok": gold_rows == keys}
 
