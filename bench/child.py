@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retailctl import layout
 from retailctl.config import PipelineConfig, load_config
 
 
@@ -53,14 +54,14 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
 def silver(params: dict[str, Any]) -> dict[str, Any]:
     from retailctl.jobs.silver_runner import run_silver
 
-    return _spark_stage(params, lambda spark, store, config: run_silver(spark, store, config))
+    return _spark_stage(params, lambda spark, store, config: run_silver(spark, store, config), layout.VALIDATED)
 
 
 def gold(params: dict[str, Any]) -> dict[str, Any]:
     from retailctl.jobs.gold_runner import run_gold_compaction
 
     full = bool(params["full"])
-    return _spark_stage(params, lambda spark, store, config: run_gold_compaction(spark, store, config, full=full))
+    return _spark_stage(params, lambda spark, store, config: run_gold_compaction(spark, store, config, full=full), layout.PROCESSED)
 
 
 def spark_baseline(params: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def spark_baseline(params: dict[str, Any]) -> dict[str, Any]:
 
     config = bench_config(params["out"])
     session_started = time.perf_counter()
-    spark = build_session(config.spark)
+    spark = build_session(config.spark, os.path.getsize(params["csv"]))
     started = time.perf_counter()
     frame = spark.read.option("header", True).option("quote", '"').option("escape", '"').csv(params["csv"])
     partition = config.dataset.partition_name
@@ -99,14 +100,15 @@ def duckdb_gold(params: dict[str, Any]) -> dict[str, Any]:
     return {"stage_seconds": time.perf_counter() - started, "result": {"gold_rows": rows}}
 
 
-def _spark_stage(params: dict[str, Any], work: Callable[[Any, Any, PipelineConfig], Any]) -> dict[str, Any]:
+def _spark_stage(params: dict[str, Any], work: Callable[[Any, Any, PipelineConfig], Any], reads: str) -> dict[str, Any]:
+    """Run ``work`` in a session sized (as the CLI sizes it) by what the lake holds under ``reads``."""
     from retailctl.jobs.spark import build_session
     from retailctl.storage import LocalStore
 
     config = bench_config(params["lake"])
     store = LocalStore(params["lake"])
     session_started = time.perf_counter()
-    spark = build_session(config.spark)
+    spark = build_session(config.spark, sum(info.size for info in store.list(reads)))
     started = time.perf_counter()
     outcome = work(spark, store, config)
     finished = time.perf_counter()

@@ -31,7 +31,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     options = parse_job_arguments(argv, OPTIONS, "retailctl silver job")
     config = job_config(options)
     result = run_silver_once_per_content(
-        lambda: job_session(config),
+        lambda input_bytes: job_session(config, input_bytes),
         open_store(config),
         config,
         file_names(options.get("files", "")),

@@ -31,11 +31,12 @@ class SessionProvider:
         self._config = config
         self._session = session
 
-    def get(self) -> SparkSession:
+    def get(self, input_bytes: int = 0) -> SparkSession:
+        """The session, built for a first job that reads ``input_bytes`` (see :func:`retailctl.jobs.spark.session_conf`)."""
         if self._session is None:
             from retailctl.jobs.spark import build_session
 
-            self._session = build_session(self._config.spark)
+            self._session = build_session(self._config.spark, input_bytes)
         return self._session
 
 
@@ -160,7 +161,7 @@ class ScreenedSilver:
 
 
 def run_silver_once_per_content(
-    session: Callable[[], SparkSession],
+    session: Callable[[int], SparkSession],
     store: ObjectStore,
     config: PipelineConfig,
     names: Sequence[str] | None = None,
@@ -171,7 +172,7 @@ def run_silver_once_per_content(
 
     Files whose bytes were ingested before are set aside (see :mod:`retailctl.ledger`); the claims of
     files that did not end archived are released so that a replay processes them. ``session`` is
-    called only when some file is left to process.
+    called (with the bytes left to process) only when some file is left to process.
     """
     from retailctl.jobs.silver_runner import run_silver
 
@@ -180,7 +181,8 @@ def run_silver_once_per_content(
     screened = ledger.screen_waiting(store, names, force=force)
     duplicates = tuple(item for item in screened if item.is_duplicate)
     fresh = [name for name in names if name not in {item.file for item in duplicates}]
-    batch = run_silver(session(), store, config, fresh) if fresh else None
+    waiting = sum(store.head(layout.validated_key(name)).size for name in fresh)
+    batch = run_silver(session(waiting), store, config, fresh) if fresh else None
     archived = [item.file for item in batch.files if item.outcome == "archived"] if batch else []
     ledger.release_unarchived(store, screened, archived)
     return ScreenedSilver(duplicates, batch)

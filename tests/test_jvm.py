@@ -62,3 +62,12 @@ def test_local_writes_set_permissions_without_chmod_processes(spark: Any, tmp_pa
     assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o644}
     assert {stat.S_IMODE(path.stat().st_mode) for path in directories} == {0o755}
     assert not list((tmp_path / "out").rglob("*.crc"))
+
+
+def test_a_large_local_input_keeps_the_optimizing_compiler() -> None:
+    from retailctl.config import SparkSettings
+    from retailctl.jobs.spark import FULL_JIT_INPUT_BYTES, session_conf
+
+    settings = SparkSettings(master="local[2]")
+    assert "-XX:TieredStopAtLevel=1" in session_conf(settings)["spark.driver.extraJavaOptions"]
+    assert "-XX:TieredStopAtLevel=1" not in session_conf(settings, FULL_JIT_INPUT_BYTES)["spark.driver.extraJavaOptions"]

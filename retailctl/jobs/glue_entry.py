@@ -45,12 +45,12 @@ def job_config(options: dict[str, str]) -> PipelineConfig:
     return load_config(options.get("config"), overrides)
 
 
-def job_session(config: PipelineConfig) -> Any:
-    """The GlueContext's session on Glue (with retailctl's SQL settings), else a local one."""
+def job_session(config: PipelineConfig, input_bytes: int = 0) -> Any:
+    """The GlueContext's session on Glue (with retailctl's SQL settings), else a local one sized by ``input_bytes``."""
     try:
         from awsglue.context import GlueContext
     except ImportError:
-        return build_session(config.spark)
+        return build_session(config.spark, input_bytes)
     from pyspark import SparkContext
 
     spark = GlueContext(SparkContext.getOrCreate()).spark_session

@@ -563,6 +563,11 @@ def _serial_listing(spark: SparkSession, paths: int) -> Iterator[None]:
         spark.conf.set(setting, previous)
 
 
+def silver_bytes(store: ObjectStore) -> int:
+    """The size of processed/: what a full compaction reads at most (it sizes the local Spark session)."""
+    return sum(info.size for info in store.list(layout.PROCESSED))
+
+
 def parquet_footer(store: ObjectStore, info: ObjectInfo) -> pq.FileMetaData:
     """The footer of one parquet object, read through the store with a ranged read or two (never the data)."""
     import pyarrow as pa

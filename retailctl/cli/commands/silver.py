@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -35,7 +36,7 @@ def run_silver_command(
         run_on_glue(state, "silver", {"force": str(force).lower(), **({"files": json.dumps(names)} if names else {})})
         return
     check_waiting(state.store, names)
-    result = run_silver_once_per_content(lambda: build_session(state.config.spark), state.store, state.config, names or None, force=force)
+    result = run_silver_once_per_content(partial(build_session, state.config.spark), state.store, state.config, names or None, force=force)
     if state.json:
         emit_json(result.to_dict())
     else:
