@@ -392,7 +392,7 @@ def _stage(
     paths = _spark_paths(store, inputs, staging)
     stats: dict[int, _FileStats] = defaultdict(_FileStats)
     odd_lines: dict[int, list[int]] = defaultdict(list)
-    small = len(inputs) <= SMALL_BATCH_FILES and sum(store.head(one.key).size for one in inputs) <= SMALL_BATCH_BYTES
+    small = len(inputs) <= SMALL_BATCH_FILES and sum(int(one.record["size"]) for one in inputs) <= SMALL_BATCH_BYTES
     if small:
         numbered = _numbered_on_driver(spark, store, inputs, paths, stats, odd_lines)
     else:
