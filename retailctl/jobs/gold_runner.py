@@ -36,13 +36,14 @@ import logging
 import re
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from retailctl import layout
 from retailctl.config import PipelineConfig
@@ -50,6 +51,7 @@ from retailctl.errors import CompactionFailed, InvariantBroken, UsageError
 from retailctl.jobs import gold
 from retailctl.notify import LocalNotifier, Notifier
 from retailctl.storage import ObjectInfo, ObjectStore, read_json_or, write_json
+from retailctl.storage.parquet import parquet_footer, value_counts
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -61,6 +63,7 @@ log = logging.getLogger("retailctl.gold")
 Checkpoint = Callable[[str], None]
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SILVER, _GOLD, _MOVED = "silver", "gold", "moved"
+_Read = TypeVar("_Read")
 
 
 @dataclass(frozen=True)
@@ -433,14 +436,10 @@ class _Compaction:
         return files_by_day(self.store, area, self.part)
 
     def _staged_stats(self) -> dict[str, tuple[int, list[str]]]:
-        from pyspark.sql import functions as F
-
-        staged = [info for infos in self._staged(self.staged_index).values() for info in infos]
-        if not staged:
-            return {}
-        index = self._read(gold.index_schema(self.dataset), self.staged_index, staged)
-        rows = index.groupBy(self.part).agg(F.count(F.lit(1)), F.collect_set("ingest_run_id")).collect()
-        return {row[0]: (int(row[1]), sorted(row[2])) for row in rows}
+        """Rows and ingest runs per staged date, from the staged key index's run id column (no Spark job)."""
+        by_file = _each_file(self._staged(self.staged_index), partial(value_counts, self.store, column="ingest_run_id"))
+        runs = {day: sum(counts, Counter()) for day, counts in by_file.items()}
+        return {day: (sum(counts.values()), sorted(counts)) for day, counts in runs.items()}
 
     def _swap_all(
         self,
@@ -568,31 +567,19 @@ def silver_bytes(store: ObjectStore) -> int:
     return sum(info.size for info in store.list(layout.PROCESSED))
 
 
-def parquet_footer(store: ObjectStore, info: ObjectInfo) -> pq.FileMetaData:
-    """The footer of one parquet object, read through the store with a ranged read or two (never the data)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    tail = store.read_range(info.key, max(0, info.size - _FOOTER_GUESS), min(info.size, _FOOTER_GUESS))
-    length = int.from_bytes(tail[-8:-4], "little") + 8
-    if tail[-4:] != b"PAR1" or length > info.size:
-        raise InvariantBroken(f"{info.key} is not a parquet file (no footer)")
-    if length > len(tail):
-        tail = store.read_range(info.key, info.size - length, length)
-    return pq.read_metadata(pa.BufferReader(b"PAR1" + tail[-length:]))
-
-
-_FOOTER_GUESS = 64 * 1024
+def _each_file(by_day: dict[str, list[ObjectInfo]], read: Callable[[ObjectInfo], _Read]) -> dict[str, list[_Read]]:
+    """``read`` of each date's files, a few files at a time (each read is a ranged read or two)."""
+    pairs = [(day, info) for day, infos in by_day.items() for info in infos]
+    found: dict[str, list[_Read]] = {day: [] for day in by_day}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for (day, _), result in zip(pairs, pool.map(lambda pair: read(pair[1]), pairs), strict=True):
+            found[day].append(result)
+    return found
 
 
 def _footers(store: ObjectStore, by_day: dict[str, list[ObjectInfo]]) -> dict[str, list[pq.FileMetaData]]:
-    """The parquet footers of each date's files, read a few at a time."""
-    pairs = [(day, info) for day, infos in by_day.items() for info in infos]
-    found: dict[str, list[pq.FileMetaData]] = {day: [] for day in by_day}
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for (day, _), footer in zip(pairs, pool.map(lambda pair: parquet_footer(store, pair[1]), pairs), strict=True):
-            found[day].append(footer)
-    return found
+    """The parquet footers of each date's files."""
+    return _each_file(by_day, partial(parquet_footer, store))
 
 
 def _rows_by_day(store: ObjectStore, by_day: dict[str, list[ObjectInfo]]) -> dict[str, int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Mapping
+from typing import TextIO
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
@@ -43,11 +45,28 @@ def read_rejects_csv(data: bytes | str) -> list[dict[str, str]]:
     return [{key: unescape_cell(value or "") for key, value in row.items() if key is not None} for row in reader]
 
 
-def write_rejects_csv(rows: list[dict[str, str]]) -> bytes:
-    """An analyst CSV of ``rows`` (the same format the silver job writes): every cell quoted and escaped."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+def rejects_csv_writer(handle: TextIO) -> Callable[[Mapping[str, object]], None]:
+    """Write the analyst CSV's header to ``handle``; returns the function that writes one reject row.
+
+    Every cell is quoted and escaped; a missing value (None) is an empty cell.
+    """
+    writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(REJECT_CSV_COLUMNS)
+
+    def write_row(row: Mapping[str, object]) -> None:
+        writer.writerow([escape_cell(_cell(row.get(column))) for column in REJECT_CSV_COLUMNS])
+
+    return write_row
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def write_rejects_csv(rows: list[dict[str, str]]) -> bytes:
+    """An analyst CSV of ``rows`` (the same format the silver job writes)."""
+    buffer = io.StringIO(newline="")
+    write_row = rejects_csv_writer(buffer)
     for row in rows:
-        writer.writerow([escape_cell(str(row.get(column) or "")) for column in REJECT_CSV_COLUMNS])
+        write_row(row)
     return buffer.getvalue().encode("utf-8")

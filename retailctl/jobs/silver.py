@@ -32,7 +32,6 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from retailctl.config import ColumnSpec, DatasetSpec
-from retailctl.jobs.rejects_csv import ESCAPE, ESCAPED_PREFIXES, REJECT_CSV_COLUMNS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -383,8 +382,8 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
 
     ``_outcome`` is the UTC date of a valid row, ``reject`` or ``blank``. A reject is staged in the
     same schema: its line in ``source_line`` and, in ``source_file``, its failed rules and a JSON
-    document of its raw text, key and reasons (its file is known from its run id), read back by
-    :func:`staged_counts` and :func:`staged_reject_rows`.
+    document of its raw text, key and reasons (its file is known from its run id), split again by
+    :func:`staged_reject_detail`.
     """
     is_valid = F.size(F.col(REASONS)) == 0
     outcome = (
@@ -393,11 +392,14 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
         .otherwise(F.lit(REJECT_OUTCOME))
     )
     rules = F.array_join(F.array_sort(F.array_distinct(F.transform(F.col(REASONS), lambda reason: reason["rule"]))), ",")
-    detail = F.to_json(F.struct(
-        F.col(RAW).alias("raw_row"),
-        F.col(f"_key_{dataset.dedup_key}").alias(dataset.dedup_key),
-        F.col(REASONS).alias("reject_reason"),
-    ))
+    detail = F.to_json(
+        F.struct(
+            F.col(RAW).alias("raw_row"),
+            F.col(f"_key_{dataset.dedup_key}").alias(dataset.dedup_key),
+            F.col(REASONS).alias("reject_reason"),
+        ),
+        {"ignoreNullFields": "false"},
+    )
     return classified.select(
         *[F.col(spec.name).cast(spec.spark_type) for spec in dataset.columns],
         "ingest_run_id",
@@ -412,50 +414,7 @@ _RULES_END = "\u0001"
 """Ends a staged reject's rule list; JSON text never holds it raw (``to_json`` escapes control characters)."""
 
 
-def staged_reject_rows(
-    staged: DataFrame, dataset: DatasetSpec, files: Mapping[str, str], rejected_at: datetime
-) -> DataFrame:
-    """The row rejects staged by :func:`staged_rows`: where each came from, its text, every reason, its run.
-
-    ``staged`` has ``ingest_run_id, source_line, source_file``; ``files`` maps a run id to its file name.
-    """
-    schema = f"raw_row string, `{dataset.dedup_key}` string, reject_reason {REASONS_TYPE}"
-    detail = F.from_json(F.substring_index(F.col("source_file"), _RULES_END, -1), schema)
-    file_of = F.create_map(*[F.lit(value) for run_id, name in sorted(files.items()) for value in (run_id, name)])
-    return staged.select(
-        file_of[F.col("ingest_run_id")].alias("source_file"),
-        F.col("source_line").alias("line_number"),
-        detail["raw_row"].alias("raw_row"),
-        detail[dataset.dedup_key].alias(dataset.dedup_key),
-        detail["reject_reason"].alias("reject_reason"),
-        "ingest_run_id",
-        F.lit(rejected_at).cast("timestamp").alias("rejected_at"),
-    )
-
-
-def staged_counts(staged: DataFrame) -> DataFrame:
-    """Rows per (run id, outcome, distinct failed rules) of :func:`staged_rows`: rules only for rejects."""
-    rules = F.split(F.substring_index(F.col("source_file"), _RULES_END, 1), ",")
-    no_rules = F.array().cast("array<string>")
-    return staged.groupBy(
-        "ingest_run_id", OUTCOME, F.when(F.col(OUTCOME) == REJECT_OUTCOME, rules).otherwise(no_rules).alias("rules")
-    ).count()
-
-
-def escape_formula(text: Column) -> Column:
-    """A spreadsheet-safe cell (see :mod:`retailctl.jobs.rejects_csv`), as a column expression."""
-    return F.when(text.substr(1, 1).isin(list(ESCAPED_PREFIXES)), F.concat(F.lit(ESCAPE), text)).otherwise(text)
-
-
-def analyst_csv_rows(rejects: DataFrame, dataset: DatasetSpec) -> DataFrame:
-    """Reject records as the analyst CSV's text cells, escaped against formula injection."""
-    cells = {
-        "source_file": F.col("source_file"),
-        "line_number": F.col("line_number").cast("string"),
-        "raw_row": F.col("raw_row"),
-        "transaction_id": F.col(dataset.dedup_key),
-        "reject_reason": F.to_json(F.col("reject_reason"), {"ignoreNullFields": "false"}),
-        "ingest_run_id": F.col("ingest_run_id"),
-        "rejected_at": F.date_format(F.col("rejected_at"), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"),
-    }
-    return rejects.select(*[escape_formula(cells[name]).alias(name) for name in REJECT_CSV_COLUMNS])
+def staged_reject_detail(source_file: str) -> tuple[list[str], str]:
+    """A staged reject's ``source_file`` (see :func:`staged_rows`) -> its failed rules and its JSON detail."""
+    rules, _, detail = source_file.partition(_RULES_END)
+    return rules.split(","), detail

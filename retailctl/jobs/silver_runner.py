@@ -2,15 +2,19 @@
 
 One batch is one set of Spark jobs over all its files (each row keeps its own file's run id):
 
-1. a line-count pass over the raw text: lines and odd-quote line ids per ``(file, block)``;
+1. a line-count pass over the raw text: lines and odd-quote line ids per ``(file, block)`` (a small
+   batch counts on the driver instead);
 2. the main pass: number, stitch, parse, check and type every record once, written ONCE to staging
    in the silver schema, partitioned by ``_outcome`` (the day of a valid row, ``reject`` or
    ``blank``; see :func:`retailctl.jobs.silver.staged_rows`). No shuffle: the input splits are
    coalesced to one task per core, so a day gets at most one file per core. A reject carries its
-   raw text, key and reasons as JSON in the staged ``source_file``, so nothing is classified twice;
-3. one count over the staged run id, outcome and (for rejects only) failed rules;
-4. only when there are rejects: the staged rejects (a few percent) are written as JSON lines and as
-   the analyst CSV (one file of each per run id).
+   raw text, key and reasons as JSON in the staged ``source_file``, so nothing is classified twice.
+
+Then no more Spark: the staged files are read back through the store with pyarrow
+(:mod:`retailctl.jobs.silver_staged`): rows per file from footers or the run id column, and the
+rejects (a few percent of the rows) streamed into one JSON lines file and one analyst CSV per run id.
+Each Spark query costs about a second of planning in a cold JVM, whatever its size; these three
+queries (count, rejects as JSON, rejects as CSV) cost more than reading back a few columns.
 
 Everything goes to ``_staging/silver/<batch run id>/`` first and is then published with store
 moves; the files are archived and their ingest records updated last. Any failure rolls the batch
@@ -40,9 +44,10 @@ from urllib.parse import unquote, urlsplit
 from retailctl import layout
 from retailctl.config import DatasetSpec, PipelineConfig
 from retailctl.errors import FileRejected, UsageError
+from retailctl.jobs.silver_staged import FileStats, StagedFile, count_staged, stage_rejects
 from retailctl.records import update_ingest_record
 from retailctl.rejection import SystemRejection, reject_file
-from retailctl.storage import ObjectStore, read_json_or
+from retailctl.storage import ObjectInfo, ObjectStore, read_json_or
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -304,7 +309,7 @@ def _run_batch(
         checkpoint("archived")
         seconds = round(time.monotonic() - started, 3)
         results = [
-            _file_result(one, stats.get(index, _FileStats()), archive_keys[one.name], batch_run_id, seconds, store)
+            _file_result(one, stats.get(index, FileStats()), archive_keys[one.name], batch_run_id, seconds, store)
             for index, one in enumerate(inputs)
         ]
         store.delete_prefix(staging)
@@ -314,18 +319,8 @@ def _run_batch(
         raise
 
 
-@dataclass
-class _FileStats:
-    lines: int = 0
-    blank_lines: int = 0
-    rows_valid: int = 0
-    rows_rejected: int = 0
-    rejects_by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    partitions: set[str] = field(default_factory=set)
-
-
 def _file_result(
-    one: SilverInput, stats: _FileStats, archive_key: str, batch_run_id: str, seconds: float, store: ObjectStore
+    one: SilverInput, stats: FileStats, archive_key: str, batch_run_id: str, seconds: float, store: ObjectStore
 ) -> SilverFileResult:
     result = SilverFileResult(
         file=one.name,
@@ -385,12 +380,12 @@ def _spark_paths(store: ObjectStore, inputs: list[SilverInput], staging: str) ->
 
 def _stage(
     spark: SparkSession, store: ObjectStore, dataset: DatasetSpec, inputs: list[SilverInput], staging: str
-) -> dict[int, _FileStats]:
+) -> dict[int, FileStats]:
     """Run the Spark jobs of a batch, writing everything to staging; returns per-file counts."""
     from retailctl.jobs import silver
 
     paths = _spark_paths(store, inputs, staging)
-    stats: dict[int, _FileStats] = defaultdict(_FileStats)
+    stats: dict[int, FileStats] = defaultdict(FileStats)
     odd_lines: dict[int, list[int]] = defaultdict(list)
     small = len(inputs) <= SMALL_BATCH_FILES and sum(int(one.record["size"]) for one in inputs) <= SMALL_BATCH_BYTES
     if small:
@@ -415,7 +410,7 @@ def _numbered_on_driver(
     store: ObjectStore,
     inputs: list[SilverInput],
     paths: list[str],
-    stats: dict[int, _FileStats],
+    stats: dict[int, FileStats],
     odd_lines: dict[int, list[int]],
 ) -> DataFrame:
     """A small batch: lines and odd-quote lines counted from the bytes here; each file read as one split."""
@@ -434,7 +429,7 @@ def _numbered_on_driver(
 
 
 def _numbered_by_spark(
-    spark: SparkSession, paths: list[str], stats: dict[int, _FileStats], odd_lines: dict[int, list[int]]
+    spark: SparkSession, paths: list[str], stats: dict[int, FileStats], odd_lines: dict[int, list[int]]
 ) -> DataFrame:
     """Any batch: a line-count job over the raw text gives each ``(file, block)`` its first line number."""
     from pyspark.sql import functions as F
@@ -471,9 +466,9 @@ def _stage_numbered(
     inputs: list[SilverInput],
     staging: str,
     numbered: DataFrame,
-    stats: dict[int, _FileStats],
+    stats: dict[int, FileStats],
     read_settings: dict[str, str],
-) -> dict[int, _FileStats]:
+) -> dict[int, FileStats]:
     """Parse, check and stage every numbered record, count the outcomes, and stage the rejects.
 
     ``read_settings`` apply while the raw text is read (during the staging write).
@@ -500,26 +495,13 @@ def _stage_numbered(
             .write.partitionBy(silver.OUTCOME)
             .parquet(staged_uri)
         )
-    file_of = {one.ingest_run_id: index for index, one in enumerate(inputs)}
-    staged = spark.read.schema(f"ingest_run_id string, source_line long, source_file string, {silver.OUTCOME} string")
-    any_rejects = False
-    for row in silver.staged_counts(staged.parquet(staged_uri)).collect():
-        counted = stats[file_of[row["ingest_run_id"]]]
-        outcome = row[silver.OUTCOME]
-        if outcome == silver.BLANK_OUTCOME:
-            counted.blank_lines += row["count"]
-        elif outcome == silver.REJECT_OUTCOME:
-            any_rejects = True
-            counted.rows_rejected += row["count"]
-            for rule in row["rules"]:
-                counted.rejects_by_rule[rule] += row["count"]
-        else:
-            counted.rows_valid += row["count"]
-            counted.partitions.add(outcome)
-    if any_rejects:
-        staged_rejects = staged.parquet(store.uri(_outcome_area(staging, silver.REJECT_OUTCOME)))
-        files = {one.ingest_run_id: one.name for one in inputs}
-        _stage_rejects(silver.staged_reject_rows(staged_rejects, dataset, files, now), dataset, store, staging, len(inputs))
+    by_run = {one.ingest_run_id: stats[index] for index, one in enumerate(inputs)}
+    classified = _staged_files(store, _staging_area(staging, "classified"))
+    staged = [StagedFile(info, outcome) for info, outcome in classified]
+    count_staged(store, [one for one in staged if one.outcome != silver.REJECT_OUTCOME], by_run, silver.BLANK_OUTCOME)
+    rejects = [one for one in staged if one.outcome == silver.REJECT_OUTCOME]
+    files = {one.ingest_run_id: one.name for one in inputs}
+    stage_rejects(store, rejects, by_run, files, dataset.dedup_key, now, _staging_area(staging, "dq"))
     return stats
 
 
@@ -530,60 +512,27 @@ def _staged_ranges(spark: SparkSession, store: ObjectStore, staging: str, ranges
     return spark.read.schema("_file int, _first long, _last long").json(store.uri(key))
 
 
-def _outcome_area(staging: str, outcome: str) -> str:
-    from retailctl.jobs import silver
-
-    return f"{_staging_area(staging, 'classified')}{silver.OUTCOME}={outcome}/"
-
-
-def _stage_rejects(rejects: DataFrame, dataset: DatasetSpec, store: ObjectStore, staging: str, runs: int) -> None:
-    """Row rejects as JSON lines and as the analyst CSV, one file of each per run id."""
-    from pyspark.sql import functions as F
-
-    from retailctl.jobs import silver
-
-    by_run = rejects.coalesce(1) if runs == 1 else rejects.repartition("ingest_run_id")
-    (
-        by_run.withColumn("_run", F.col("ingest_run_id"))
-        .write.partitionBy("_run")
-        .option("ignoreNullFields", "false")
-        .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
-        .json(store.uri(_staging_area(staging, "dq_json")))
-    )
-    (
-        silver.analyst_csv_rows(by_run, dataset)
-        .withColumn("_run", F.col("ingest_run_id"))
-        .write.partitionBy("_run")
-        .options(header="true", quoteAll="true", escape='"', lineSep="\n", encoding="UTF-8")
-        .csv(store.uri(_staging_area(staging, "dq_csv")))
-    )
-
-
-def _staged_files(store: ObjectStore, area: str) -> Iterator[tuple[str, str, str]]:
-    """``(key, partition value, file name)`` of each data file Spark wrote under ``area``."""
+def _staged_files(store: ObjectStore, area: str) -> Iterator[tuple[ObjectInfo, str]]:
+    """Each data file Spark wrote under ``area`` with its partition value."""
     for info in store.list(area):
         match = _PARTITION_DIR.match(info.key[len(area):])
         if match and not match["file"].startswith((".", "_")):
-            yield info.key, unquote(match["value"]), match["file"]
+            yield info, unquote(match["value"])
 
 
 def _publish(store: ObjectStore, commit: _Commit, staging: str, dataset: DatasetSpec, checkpoint: Checkpoint) -> None:
     """Move staged files to their places: silver by day, one rejects JSON and one CSV per run."""
     from retailctl.jobs.silver import BLANK_OUTCOME, REJECT_OUTCOME
 
+    classified = _staging_area(staging, "classified")
     moves = [
-        (key, layout.processed_partition(day, dataset.partition_name) + name)
-        for key, day, name in _staged_files(store, _staging_area(staging, "classified"))
+        (info.key, layout.processed_partition(day, dataset.partition_name) + info.key.rsplit("/", 1)[-1])
+        for info, day in _staged_files(store, classified)
         if day not in (REJECT_OUTCOME, BLANK_OUTCOME)
     ]
-    for area, final_key in (("dq_json", layout.dq_json_key), ("dq_csv", layout.dq_csv_key)):
-        runs: dict[str, list[str]] = defaultdict(list)
-        for key, run_id, _ in _staged_files(store, _staging_area(staging, area)):
-            runs[run_id].append(key)
-        for run_id, keys in runs.items():
-            if len(keys) != 1:
-                raise RuntimeError(f"expected one staged {area} file for run {run_id}, found {len(keys)}")
-            moves.append((keys[0], final_key(run_id)))
+    for kind, final_key in (("json", layout.dq_json_key), ("csv", layout.dq_csv_key)):
+        area = f"{_staging_area(staging, 'dq')}{kind}/"
+        moves += [(info.key, final_key(info.key[len(area):])) for info in store.list(area)]
     for staged, final in moves:
         commit.publish(staged, final)
         if len(commit.published) == 1:

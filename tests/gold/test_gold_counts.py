@@ -5,33 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
 from retailctl.config import PipelineConfig
-from retailctl.errors import InvariantBroken
-from retailctl.jobs.gold_runner import parquet_footer, run_gold_compaction
+from retailctl.jobs.gold_runner import run_gold_compaction
 from retailctl.storage import LocalStore
 from tests.gold.silver_rows import sale, write_silver
 
 FIRST = datetime(2024, 3, 10, 8, tzinfo=UTC)
 LATER = datetime(2024, 3, 11, 8, tzinfo=UTC)
-
-
-def test_the_footer_read_through_the_store_matches_pyarrow(store: LocalStore) -> None:
-    [key] = write_silver(store, [sale(f"t{n}", "2024-03-01") for n in range(500)], run_id="R1", ingested_at=FIRST)
-
-    footer = parquet_footer(store, store.head(key))
-
-    assert footer.num_rows == pq.read_metadata(store.uri(key)).num_rows == 500
-    assert footer.schema.names == pq.read_schema(store.uri(key)).names
-
-
-def test_an_object_that_is_not_parquet_is_named(store: LocalStore) -> None:
-    store.write("processed/date=2024-03-01/broken.parquet", b"not parquet at all")
-
-    with pytest.raises(InvariantBroken, match=r"broken\.parquet"):
-        parquet_footer(store, store.head("processed/date=2024-03-01/broken.parquet"))
 
 
 @pytest.mark.spark
