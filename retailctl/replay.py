@@ -195,7 +195,7 @@ def _rejected_rows(store: ObjectStore, run_id: str) -> list[str]:
         text = store.read(layout.dq_json_key(run_id)).decode("utf-8")
     except ObjectNotFound:
         raise UsageError(f"run {run_id} has no row rejects at {layout.dq_json_key(run_id)}") from None
-    return [json.loads(line)["raw_row"] for line in text.splitlines() if line.strip()]
+    return [json.loads(line)["raw_row"] for line in text.split("\n") if line.strip()]
 
 
 def _corrected_rows(path: Path) -> list[str]:

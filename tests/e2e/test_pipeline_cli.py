@@ -158,14 +158,15 @@ def test_a_failed_silver_job_then_replay(cli: Any, tmp_path: Path, store: LocalS
 
 
 def test_replay_row_rejects_as_they_were_and_twice(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
-    first = cli("--json", "ingest", str(csv_file(tmp_path, "s.csv", row("Q1"), row("Q2", quantity=0))))
+    line_breaks_to_python = row("Q3\u2028\x85", quantity=0)
+    first = cli("--json", "ingest", str(csv_file(tmp_path, "s.csv", row("Q1"), row("Q2", quantity=0), line_breaks_to_python)))
     run_id = payload(first)["files"][0]["ingest_run_id"]
     result = cli("--json", "replay", "rejected/data_quality", "--run-id", run_id)
     assert result.exit_code == 0, result.output
     document = payload(result)
-    assert document["replay_file"] == f"s.replay-of-{run_id}.csv" and document["rows"] == 1
+    assert document["replay_file"] == f"s.replay-of-{run_id}.csv" and document["rows"] == 2
     (replayed,) = document["pipeline"]["files"]
-    assert (replayed["outcome"], replayed["rows_valid"], replayed["rows_rejected"]) == ("archived", 0, 1)
+    assert (replayed["outcome"], replayed["rows_valid"], replayed["rows_rejected"]) == ("archived", 0, 2)
     assert store.exists(layout.dq_json_key(run_id)), "the original rejects are kept"
     assert read_json(store, layout.dq_replayed_marker_key(run_id))["replay_file"] == document["replay_file"]
     twice = cli("--json", "replay", "rejected/data_quality", "--run-id", run_id)
