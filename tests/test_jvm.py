@@ -51,6 +51,11 @@ def test_no_archive_without_the_jdks_base_archive(tmp_path: Path) -> None:
     assert jvm.class_data_archive(str(fake_java_home(tmp_path, with_base_archive=False)), "", []) is None
 
 
+@pytest.mark.parametrize("options", ["-Xshare:off", "-XX:SharedArchiveFile=/x.jsa", "-XX:StartFlightRecording=filename=/tmp/r.jfr"])
+def test_no_archive_when_the_options_choose_sharing_or_record_a_flight(tmp_path: Path, options: str) -> None:
+    assert jvm.class_data_archive(str(fake_java_home(tmp_path)), f"-Duser.timezone=UTC {options}", []) is None
+
+
 @pytest.mark.spark
 def test_local_writes_set_permissions_without_chmod_processes(spark: Any, tmp_path: Path) -> None:
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()

@@ -90,10 +90,14 @@ def class_data_archive(java_home: str, java_options: str, classpath: list[Path])
     """The archive for this Java runtime, these JVM options and jars; None where the JDK cannot share classes.
 
     A dynamic archive sits on top of the JDK's own base archive (``lib/server/classes.jsa``);
-    a runtime without one (some minimal builds) gets no archive and starts as before.
+    a runtime without one (some minimal builds) gets no archive and starts as before. Options that
+    already choose class sharing are left alone, and so are Flight Recorder's: OpenJDK 17.0.15
+    crashed (SIGSEGV) dumping an archive while a recording ran.
     """
     home = Path(java_home).resolve()
     if not (home / "lib" / "server" / "classes.jsa").is_file():
+        return None
+    if any(option in java_options for option in _OPTIONS_WITHOUT_ARCHIVE):
         return None
     digest = hashlib.sha256(java_options.encode())
     release = home / "release"
@@ -104,6 +108,9 @@ def class_data_archive(java_home: str, java_options: str, classpath: list[Path])
             stat = jar.stat()
             digest.update(f"{jar}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return ClassDataArchive(path=cache_dir() / "jvm" / f"spark-{digest.hexdigest()[:16]}.jsa", java_home=home)
+
+
+_OPTIONS_WITHOUT_ARCHIVE = ("-XX:SharedArchiveFile", "-XX:ArchiveClassesAtExit", "-Xshare", "FlightRecord")
 
 
 def publish_archive_at_exit(archive: ClassDataArchive) -> None:

@@ -91,8 +91,6 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
 def _class_data_archive(java_home: str, conf: dict[str, str]) -> jvm.ClassDataArchive | None:
     """Add the class-data archive's options to the driver JVM's (in ``conf``); None when there is none to use."""
     options = conf.get("spark.driver.extraJavaOptions", "")
-    if "-XX:SharedArchiveFile" in options or "-XX:ArchiveClassesAtExit" in options or "-Xshare" in options:
-        return None
     classpath = [_spark_jars(), *(Path(entry) for entry in conf.get("spark.driver.extraClassPath", "").split(os.pathsep) if entry)]
     archive = jvm.class_data_archive(java_home, options, classpath)
     if archive is None:
