@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -37,6 +36,8 @@ NO_CREDENTIALS = (
 
 def make_client(service: str, region: str | None) -> Any:
     """A boto3 client for ``service`` in ``region`` (the default region chain when None)."""
+    import boto3  # a quarter of a second: only commands that call AWS pay it
+
     with aws_call(f"create a {service} client"):
         return boto3.session.Session().client(service, region_name=region)  # type: ignore[call-overload]
 
@@ -71,5 +72,7 @@ def aws_call(action: str) -> Iterator[None]:
 
 def require_credentials(region: str | None) -> None:
     """Fail with a clear exit-2 error when no AWS credentials can be found, before any API call."""
+    import boto3
+
     if boto3.session.Session(region_name=region).get_credentials() is None:
         raise EnvironmentProblem(NO_CREDENTIALS)
