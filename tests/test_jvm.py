@@ -56,6 +56,11 @@ def test_no_archive_when_the_options_choose_sharing_or_record_a_flight(tmp_path:
     assert jvm.class_data_archive(str(fake_java_home(tmp_path)), f"-Duser.timezone=UTC {options}", []) is None
 
 
+def test_no_archive_when_java_tool_options_record_a_flight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=filename=/tmp/r.jfr")
+    assert jvm.class_data_archive(str(fake_java_home(tmp_path)), "-Duser.timezone=UTC", []) is None
+
+
 @pytest.mark.spark
 def test_local_writes_set_permissions_without_chmod_processes(spark: Any, tmp_path: Path) -> None:
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()

@@ -91,13 +91,15 @@ def class_data_archive(java_home: str, java_options: str, classpath: list[Path])
 
     A dynamic archive sits on top of the JDK's own base archive (``lib/server/classes.jsa``);
     a runtime without one (some minimal builds) gets no archive and starts as before. Options that
-    already choose class sharing are left alone, and so are Flight Recorder's: OpenJDK 17.0.15
-    crashed (SIGSEGV) dumping an archive while a recording ran.
+    already choose class sharing are left alone, and so are Flight Recorder's, given here or in
+    ``JAVA_TOOL_OPTIONS``: OpenJDK 17.0.15 crashed (SIGSEGV in its class-file load hook, loading a
+    shared class) whenever a recording ran with a dynamic archive, being dumped or mapped.
     """
     home = Path(java_home).resolve()
     if not (home / "lib" / "server" / "classes.jsa").is_file():
         return None
-    if any(option in java_options for option in _OPTIONS_WITHOUT_ARCHIVE):
+    every_option = f"{java_options} {os.environ.get('JAVA_TOOL_OPTIONS', '')}"
+    if any(option in every_option for option in _OPTIONS_WITHOUT_ARCHIVE):
         return None
     digest = hashlib.sha256(java_options.encode())
     release = home / "release"
