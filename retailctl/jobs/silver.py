@@ -5,17 +5,17 @@ Pure ``DataFrame -> DataFrame`` functions, generic over the dataset's columns; t
 
 Design, chosen for speed (see the runner's docstring for what was measured):
 
-- A batch of files is read once with ``spark.read.text`` (one row per physical line, invalid UTF-8
-  already shows as U+FFFD). Each line carries its position in its Spark partition (:func:`line_id`);
-  a cheap first pass counts lines per ``(file, block)``, so ``line_number = id + line_base`` of its
-  block, with no sort. A small batch skips that pass: each file is read as one split of its own, so
+- A batch of files is read once with ``spark.read.text`` (one row per physical line, its bytes as
+  they are; :func:`records` decodes them, invalid UTF-8 becoming U+FFFD). Each line carries its
+  position in its Spark partition (:func:`line_id`); a cheap first pass counts lines per
+  ``(file, block)``, so ``line_number = id + line_base`` of its block, with no sort. A small batch skips that pass: each file is read as one split of its own, so
   ``line_number = id + 1`` (:func:`numbered_split`), and the driver counts its lines.
 - Quoted fields that span lines are found by quote parity: a line with an odd number of quotes opens
   or closes a multi-line record. Only those lines' ids are collected, the records' ranges computed
   on the driver (:func:`quoted_record_ranges`, bounded so a stray quote cannot swallow a file), and
   only the lines inside a range are grouped back into one record.
-- Fields are split with ``from_csv`` (RFC 4180: quoted delimiters, doubled quotes); a wrong number
-  of fields shows in its corrupt-record column and becomes ``malformed_row``.
+- A line without quotes is split on the delimiter; a line with quotes goes through ``from_csv``
+  (RFC 4180: quoted delimiters, doubled quotes). A wrong number of fields becomes ``malformed_row``.
 - Every rule is a column expression on the trimmed text; each returns a reason or NULL and all
   reasons of a row are kept. NULLs never pass a rule: a check is ``present AND NOT coalesce(ok, false)``.
 """
