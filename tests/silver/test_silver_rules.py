@@ -162,3 +162,35 @@ def test_quoted_record_ranges_pair_odd_lines_and_ignore_stray_quotes() -> None:
     assert quoted_record_ranges([1, 4, 6]) == [(4, 6)]
     assert quoted_record_ranges([2, 500, 501], max_lines=100) == [(500, 501)]
     assert quoted_record_ranges([7]) == []
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "|", "\t"])
+def test_lines_without_quotes_split_exactly_as_from_csv_parses_them(spark: Any, delimiter: str) -> None:
+    """The split fast path and RFC 4180 parsing agree on every quote-free line: fields, blanks, ragged rows."""
+    import random
+
+    from pyspark.sql import functions as F
+
+    pieces = ["", " ", "\t", "a", "S1", " b ", "ü", "日本", "x y", "\\", "'", "=1+1", ";", "|", "\u2028"]
+    generator = random.Random(6)
+    lines = [
+        delimiter.join(generator.choice(pieces) for _ in range(generator.choice([1, 3, 8, 9, 9, 9, 10, 12])))
+        for _ in range(400)
+    ] + [delimiter * 8, delimiter * 9, delimiter.join("abcdefghi") + delimiter, delimiter.join("abcdefghi")]
+    frame = spark.createDataFrame([(0, i + 2, text) for i, text in enumerate(lines)], "_file int, _line long, _text string")
+    profile = ParseProfile(delimiter, '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
+    schema = ", ".join([*(f"_c{i} STRING" for i in range(len(HEADER))), "_corrupt STRING"])
+    options = {"sep": delimiter, "quote": '"', "escape": '"', "mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}
+    labelled = silver.label_files(silver.records(frame), ["r"], ["f"], [0])
+    parsed = silver.parse_fields(labelled, [profile], DATASET).withColumn("_csv", F.from_csv(F.col(silver.RAW), schema, options))
+
+    records = [record for record in parsed.collect() if not record[silver.BLANK]]
+    assert len(records) > 300
+    for record in records:
+        csv = record["_csv"]
+        assert record[silver.MALFORMED] == (csv["_corrupt"] is not None), record[silver.RAW]
+        if record[silver.MALFORMED]:
+            continue
+        for position, column in enumerate(HEADER):
+            split_value, csv_value = record[silver.FIELDS][column], csv[f"_c{position}"]
+            assert (split_value or None) == csv_value, (record[silver.RAW], column)
