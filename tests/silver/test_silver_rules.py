@@ -54,7 +54,8 @@ CASES: dict[str, list[tuple[str, set[tuple[str, str | None]]]]] = {
     ],
     "timestamp": [
         (row(sold_at=value), {("timestamp", "sold_at")})
-        for value in ("2024-02-30T10:00:00", "garbage", "2024-01-01", "2024-01-01T25:00:00", "01/02/2024 10:00", "2024-13-01 10:00:00")
+        for value in ("2024-02-30T10:00:00", "garbage", "2024-01-01", "2024-01-01T25:00:00", "01/02/2024 10:00", "2024-13-01 10:00:00",
+                      "2024-01-01T10:00:00+19:00", "2024-01-01T10:00:00+05:60", "2024-01-01T10:00:00-1801", "2024-02-30T10:00Z")
     ],
     "several": [
         (row(quantity="x", currency="usd", sold_at="never"),
@@ -145,6 +146,8 @@ def test_timestamps_with_offsets_are_stored_in_utc(spark: Any) -> None:
         "2024-01-01T10:00-05": datetime(2024, 1, 1, 15),
         "2024-01-01T10:00Z": datetime(2024, 1, 1, 10),
         "2024-01-01 10:00+01:00": datetime(2024, 1, 1, 9),
+        "2024-01-01T02:00:00+18:00": datetime(2023, 12, 31, 8),
+        "2024-12-31T23:59:59.999999-00:30": datetime(2025, 1, 1, 0, 29, 59, 999999),
         "2024-01-01T10:00": datetime(2024, 1, 1, 10),
     }
     lines = spark.createDataFrame(
