@@ -44,7 +44,13 @@ from urllib.parse import unquote, urlsplit
 from retailctl import layout
 from retailctl.config import DatasetSpec, PipelineConfig
 from retailctl.errors import FileRejected, UsageError
-from retailctl.jobs.silver_staged import FileStats, StagedFile, count_staged, stage_rejects
+from retailctl.jobs.silver_staged import (
+    FileStats,
+    StagedFile,
+    count_staged,
+    stage_rejects,
+    staged_reject_files,
+)
 from retailctl.records import update_ingest_record
 from retailctl.rejection import SystemRejection, reject_file
 from retailctl.storage import ObjectInfo, ObjectStore, read_json_or
@@ -427,7 +433,7 @@ def balanced_split_bytes(total_bytes: int, cores: int, largest: int) -> int:
 SMALL_BATCH_BYTES = 64 * 1024 * 1024
 SMALL_BATCH_FILES = 16
 """A batch of at most this many files and bytes has its lines counted on the driver (no line-count job)."""
-ONE_SPLIT_PER_FILE = {"spark.sql.files.maxPartitionBytes": str(128 * 1024 * 1024), "spark.sql.files.openCostInBytes": str(128 * 1024 * 1024)}
+ONE_SPLIT_PER_FILE = {_SPLIT_BYTES: str(128 * 1024 * 1024), "spark.sql.files.openCostInBytes": str(128 * 1024 * 1024)}
 """Read settings that make every file of a small batch one Spark split of its own, starting at its first line."""
 
 
@@ -556,9 +562,8 @@ def _publish(store: ObjectStore, commit: _Commit, staging: str, dataset: Dataset
         for info, day in _staged_files(store, classified)
         if day not in (REJECT_OUTCOME, BLANK_OUTCOME)
     ]
-    for kind, final_key in (("json", layout.dq_json_key), ("csv", layout.dq_csv_key)):
-        area = f"{_staging_area(staging, 'dq')}{kind}/"
-        moves += [(info.key, final_key(info.key[len(area):])) for info in store.list(area)]
+    final_key = {"json": layout.dq_json_key, "csv": layout.dq_csv_key}
+    moves += [(key, final_key[kind](run_id)) for key, kind, run_id in staged_reject_files(store, _staging_area(staging, "dq"))]
     for staged, final in moves:
         commit.publish(staged, final)
         if len(commit.published) == 1:

@@ -100,8 +100,19 @@ def stage_rejects(
                           "ingest_run_id": run_id, "rejected_at": stamp}
                 outputs.write(run_id, record, dedup_key)
         for run_id, (json_path, csv_path) in outputs.paths.items():
-            store.upload(f"{area}json/{run_id}", json_path)
-            store.upload(f"{area}csv/{run_id}", csv_path)
+            store.upload(_staged_reject_key(area, "json", run_id), json_path)
+            store.upload(_staged_reject_key(area, "csv", run_id), csv_path)
+
+
+def _staged_reject_key(area: str, kind: str, run_id: str) -> str:
+    return f"{area}{kind}/{run_id}"
+
+
+def staged_reject_files(store: ObjectStore, area: str) -> Iterator[tuple[str, str, str]]:
+    """``(key, "json" or "csv", run id)`` of each file :func:`stage_rejects` wrote under ``area``."""
+    for info in store.list(area):
+        kind, _, run_id = info.key[len(area):].partition("/")
+        yield info.key, kind, run_id
 
 
 def _staged_rejects(store: ObjectStore, staged: Iterable[StagedFile]) -> Iterator[tuple[str, int, str]]:
