@@ -54,14 +54,22 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
 def silver(params: dict[str, Any]) -> dict[str, Any]:
     from retailctl.jobs.silver_runner import run_silver
 
-    return _spark_stage(params, lambda spark, store, config: run_silver(spark, store, config), layout.VALIDATED)
+    return _spark_stage(
+        params,
+        lambda spark, store, config: run_silver(spark, store, config),
+        lambda store, _: sum(info.size for info in store.list(layout.VALIDATED)),
+    )
 
 
 def gold(params: dict[str, Any]) -> dict[str, Any]:
-    from retailctl.jobs.gold_runner import run_gold_compaction
+    from retailctl.jobs.gold_runner import run_gold_compaction, silver_bytes_to_read
 
     full = bool(params["full"])
-    return _spark_stage(params, lambda spark, store, config: run_gold_compaction(spark, store, config, full=full), layout.PROCESSED)
+    return _spark_stage(
+        params,
+        lambda spark, store, config: run_gold_compaction(spark, store, config, full=full),
+        lambda store, config: silver_bytes_to_read(store, config, full=full),
+    )
 
 
 def spark_baseline(params: dict[str, Any]) -> dict[str, Any]:
@@ -100,15 +108,17 @@ def duckdb_gold(params: dict[str, Any]) -> dict[str, Any]:
     return {"stage_seconds": time.perf_counter() - started, "result": {"gold_rows": rows}}
 
 
-def _spark_stage(params: dict[str, Any], work: Callable[[Any, Any, PipelineConfig], Any], reads: str) -> dict[str, Any]:
-    """Run ``work`` in a session sized (as the CLI sizes it) by what the lake holds under ``reads``."""
+def _spark_stage(
+    params: dict[str, Any], work: Callable[[Any, Any, PipelineConfig], Any], reads: Callable[[Any, PipelineConfig], int]
+) -> dict[str, Any]:
+    """Run ``work`` in a session sized as the CLI sizes it, by the bytes ``reads`` says the stage reads."""
     from retailctl.jobs.spark import build_session
     from retailctl.storage import LocalStore
 
     config = bench_config(params["lake"])
     store = LocalStore(params["lake"])
     session_started = time.perf_counter()
-    spark = build_session(config.spark, sum(info.size for info in store.list(reads)))
+    spark = build_session(config.spark, reads(store, config))
     started = time.perf_counter()
     outcome = work(spark, store, config)
     finished = time.perf_counter()

@@ -165,7 +165,7 @@ def run_gold_compaction(
     any other: every swapped partition is restored, staging removed, a failed summary written,
     ``notifier`` told, and CompactionFailed raised.
     """
-    window = parse_date_range(dates) if isinstance(dates, str) else dates
+    window = _date_window(dates)
     run_id = layout.new_run_id()
     summary = GoldRunSummary(
         run_id=run_id,
@@ -288,9 +288,6 @@ class _Compaction:
         self.staged_index = layout.gold_staging_area(summary.run_id, "index")
         self.cached: list[DataFrame] = []
 
-    def _in_window(self, day: str) -> bool:
-        return self.window is None or self.window.contains(day)
-
     def run(self, full: bool) -> list[PartitionMetrics]:
         try:
             return self._run(full)
@@ -300,12 +297,8 @@ class _Compaction:
 
     def _run(self, full: bool) -> list[PartitionMetrics]:
         lake = self._survey()
-        rebuild = {day for day in lake.silver.keys() | lake.gold.keys() if self._in_window(day)} if full else set()
-        by_day = {
-            day: picked
-            for day, infos in sorted(lake.silver.items())
-            if self._in_window(day) and (picked := [i for i in infos if day in rebuild or i.key not in lake.seen])
-        }
+        rebuild = {day for day in lake.silver.keys() | lake.gold.keys() if _in_window(self.window, day)} if full else set()
+        by_day = _silver_to_read(lake.silver, lake.seen, self.window, rebuild)
         sources = [info for infos in by_day.values() for info in infos]
         self.summary.new_silver_files = sum(1 for info in sources if info.key not in lake.seen)
         self.step("planned")
@@ -562,9 +555,32 @@ def _serial_listing(spark: SparkSession, paths: int) -> Iterator[None]:
         spark.conf.set(setting, previous)
 
 
-def silver_bytes(store: ObjectStore) -> int:
-    """The size of processed/: what a full compaction reads at most (it sizes the local Spark session)."""
-    return sum(info.size for info in store.list(layout.PROCESSED))
+def _date_window(dates: str | DateRange | None) -> DateRange | None:
+    return parse_date_range(dates) if isinstance(dates, str) else dates
+
+
+def _in_window(window: DateRange | None, day: str) -> bool:
+    return window is None or window.contains(day)
+
+
+def _silver_to_read(
+    silver: dict[str, list[ObjectInfo]], seen: frozenset[str], window: DateRange | None, rebuild: set[str]
+) -> dict[str, list[ObjectInfo]]:
+    """The silver files a run reads, by date: every file of a rebuilt date, else those the watermark lacks."""
+    return {
+        day: picked
+        for day, infos in sorted(silver.items())
+        if _in_window(window, day) and (picked := [i for i in infos if day in rebuild or i.key not in seen])
+    }
+
+
+def silver_bytes_to_read(store: ObjectStore, config: PipelineConfig, *, full: bool = False, dates: str | DateRange | None = None) -> int:
+    """The bytes of silver a run would read (it sizes the local Spark session: a small incremental run stays light)."""
+    window = _date_window(dates)
+    silver = files_by_day(store, layout.PROCESSED, config.dataset.partition_name)
+    seen = frozenset(read_json_or(store, layout.gold_watermark_key(), {}).get("files", []))
+    rebuild = {day for day in silver if _in_window(window, day)} if full else set()
+    return sum(info.size for infos in _silver_to_read(silver, seen, window, rebuild).values() for info in infos)
 
 
 def _each_file(by_day: dict[str, list[ObjectInfo]], read: Callable[[ObjectInfo], _Read]) -> dict[str, list[_Read]]:

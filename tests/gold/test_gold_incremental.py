@@ -19,7 +19,7 @@ import pytest
 from retailctl import layout
 from retailctl.config import PipelineConfig, load_config
 from retailctl.errors import CompactionFailed
-from retailctl.jobs.gold_runner import run_gold_compaction
+from retailctl.jobs.gold_runner import run_gold_compaction, silver_bytes_to_read
 from retailctl.storage import LocalStore, read_json, read_json_or, sha256_of
 from tests.gold.silver_rows import days, sale, write_silver
 
@@ -73,6 +73,26 @@ def test_a_second_run_with_nothing_new_changes_nothing(spark: Any, month: tuple[
 
     assert (summary.status, summary.partitions_rewritten, summary.new_silver_files) == ("ok", [], 0)
     assert fingerprint(store) == before
+
+
+def test_the_session_is_sized_by_the_silver_the_run_will_read(spark: Any, month: tuple[LocalStore, PipelineConfig]) -> None:
+    store, config = month
+    run_gold_compaction(spark, store, config)
+    every_file = sum(info.size for info in store.list(layout.PROCESSED))
+    assert silver_bytes_to_read(store, config) == 0
+    assert silver_bytes_to_read(store, config, full=True) == every_file
+
+    written = write_silver(
+        store, [sale("sized-1", "2024-01-05"), sale("sized-2", "2024-01-07")], run_id="R-sized", ingested_at=datetime(2024, 2, 3, tzinfo=UTC)
+    )
+    sizes = [store.head(key).size for key in written]
+
+    assert silver_bytes_to_read(store, config) == sum(sizes)
+    assert silver_bytes_to_read(store, config, dates="2024-01-06:2024-01-08") == sizes[1]
+    assert silver_bytes_to_read(store, config, full=True, dates="2024-01-05") == sum(
+        info.size for info in store.list(layout.PROCESSED) if "date=2024-01-05/" in info.key
+    )
+    run_gold_compaction(spark, store, config)
 
 
 def test_a_failure_in_the_middle_of_a_swap_leaves_gold_as_it_was(spark: Any, month: tuple[LocalStore, PipelineConfig]) -> None:

@@ -22,7 +22,7 @@ def run_gold_compaction_command(
     dates: Annotated[str | None, typer.Option("--dates", help="Only these partition dates: FROM[:TO], as YYYY-MM-DD.", metavar="FROM[:TO]")] = None,
 ) -> None:
     """Compact processed/ into gold/fact_sales: deduplicated, incremental, audited."""
-    from retailctl.jobs.gold_runner import parse_date_range, run_gold_compaction, silver_bytes
+    from retailctl.jobs.gold_runner import parse_date_range, run_gold_compaction, silver_bytes_to_read
     from retailctl.jobs.spark import build_session
 
     state = app_state(ctx)
@@ -31,7 +31,8 @@ def run_gold_compaction_command(
         run_on_glue(state, "gold", {"full": str(full).lower(), **({"dates": str(window)} if window else {})})
         return
     try:
-        summary = run_gold_compaction(build_session(state.config.spark, silver_bytes(state.store)), state.store, state.config, full=full, dates=window)
+        reads = silver_bytes_to_read(state.store, state.config, full=full, dates=window)
+        summary = run_gold_compaction(build_session(state.config.spark, reads), state.store, state.config, full=full, dates=window)
     except CompactionFailed as failure:
         if state.json:
             emit_json(failure.summary)
