@@ -127,13 +127,8 @@ def gold_watermark_key() -> str:
 
 
 def gold_audit_prefix() -> str:
-    """Everything gold compaction records: metrics, summaries, watermark, key index."""
+    """Everything gold compaction records: metrics, summaries, watermark."""
     return f"{AUDIT}gold_compaction/"
-
-
-def gold_key_index_prefix() -> str:
-    """The gold key index: one row per gold key with its date and ordering fields, by date."""
-    return f"{AUDIT}gold_compaction/key_index/"
 
 
 def partition_under(base: str, day: date | str, partition_name: str = "date") -> str:
@@ -142,12 +137,12 @@ def partition_under(base: str, day: date | str, partition_name: str = "date") ->
 
 
 def gold_staging_area(run_id: str, area: str) -> str:
-    """One area (``gold``, ``index``, ``replaced``) of a compaction run's staging."""
+    """One area (``gold``, ``replaced``) of a compaction run's staging."""
     return f"{staging_prefix('gold', run_id)}{area}/"
 
 
 def gold_file_name(run_id: str, number: int) -> str:
-    """The name of a gold (or key index) parquet file written by ``run_id``."""
+    """The name of a gold parquet file written by ``run_id``."""
     return f"part-{number:05d}-{run_id}.snappy.parquet"
 
 

@@ -25,10 +25,10 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 ORDERING: tuple[str, ...] = ("ingested_at", "ingest_run_id", "source_file", "source_line")
 """Latest ingest wins: these columns, each descending, order the rows of one key."""
 
-FROM_INDEX = "_from_index"
+FROM_GOLD = "_from_gold"
 RANK = "_rank"
 WINNER_DATE = "_winner_date"
-WINNER_FROM_INDEX = "_winner_from_index"
+WINNER_FROM_GOLD = "_winner_from_gold"
 
 
 def silver_schema(dataset: DatasetSpec) -> StructType:
@@ -50,17 +50,17 @@ def _silver_fields(dataset: DatasetSpec) -> list[tuple[str, str]]:
     return [(c.name, c.spark_type) for c in dataset.columns] + list(LINEAGE_COLUMNS)
 
 
-def index_columns(dataset: DatasetSpec) -> list[str]:
-    """The key index keeps the key, the ordering fields and the partition column."""
+def key_columns(dataset: DatasetSpec) -> list[str]:
+    """What an incremental run reads of gold: the key, the ordering fields and the partition column."""
     return [dataset.dedup_key, *ORDERING, dataset.partition_name]
 
 
-def index_schema(dataset: DatasetSpec) -> StructType:
-    """The key index's schema (the partition column read from the path as a string), so reads infer nothing."""
+def key_schema(dataset: DatasetSpec) -> StructType:
+    """The schema of :func:`key_columns` (the partition column read from the path as a string), so reads infer nothing."""
     from pyspark.sql.types import StructType
 
     silver = silver_schema(dataset)
-    return StructType([silver[name] for name in index_columns(dataset)])
+    return StructType([silver[name] for name in key_columns(dataset)])
 
 
 def gold_columns(dataset: DatasetSpec) -> list[str]:
@@ -73,29 +73,29 @@ def gold_columns(dataset: DatasetSpec) -> list[str]:
     ]
 
 
-def _latest_first(from_index_wins_ties: bool) -> list[Column]:
+def _latest_first(from_gold_wins_ties: bool) -> list[Column]:
     from pyspark.sql import functions as F
 
     order = [F.col(name).desc() for name in ORDERING]
-    if from_index_wins_ties:
-        order.append(F.col(FROM_INDEX).desc())
+    if from_gold_wins_ties:
+        order.append(F.col(FROM_GOLD).desc())
     return order
 
 
 def rank_latest(candidates: DataFrame, dataset: DatasetSpec) -> DataFrame:
     """Rank each key's rows latest first and tag every row with its key's winning date and origin.
 
-    ``candidates`` holds silver rows (``_from_index`` false) and key index entries (true). On a full tie
-    the index entry wins, so re-reading a row gold already holds changes nothing.
+    ``candidates`` holds silver rows (``_from_gold`` false) and the keys of gold rows (true). On a full
+    tie the gold row wins, so re-reading a row gold already holds changes nothing.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_index_wins_ties=True))
+    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_gold_wins_ties=True))
     return (
         candidates.withColumn(RANK, F.row_number().over(window))
         .withColumn(WINNER_DATE, F.first(dataset.partition_name).over(window))
-        .withColumn(WINNER_FROM_INDEX, F.first(FROM_INDEX).over(window))
+        .withColumn(WINNER_FROM_GOLD, F.first(FROM_GOLD).over(window))
     )
 
 
@@ -104,7 +104,7 @@ def latest_per_key(silver: DataFrame, dataset: DatasetSpec) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_index_wins_ties=False))
+    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_gold_wins_ties=False))
     return silver.withColumn(RANK, F.row_number().over(window)).filter(F.col(RANK) == 1).drop(RANK)
 
 
@@ -112,14 +112,14 @@ def is_new_winner() -> Column:
     """True for a ranked silver row that wins its key: a row gold must now hold."""
     from pyspark.sql import functions as F
 
-    return (F.col(RANK) == 1) & ~F.col(FROM_INDEX)
+    return (F.col(RANK) == 1) & ~F.col(FROM_GOLD)
 
 
 def is_displaced() -> Column:
-    """True for a ranked key index entry that lost to a newer silver row: a gold row to remove from its date."""
+    """True for a ranked gold row that lost to a newer silver row: a row to remove from its date."""
     from pyspark.sql import functions as F
 
-    return F.col(FROM_INDEX) & (F.col(RANK) > 1) & ~F.col(WINNER_FROM_INDEX)
+    return F.col(FROM_GOLD) & (F.col(RANK) > 1) & ~F.col(WINNER_FROM_GOLD)
 
 
 def with_derived(df: DataFrame, dataset: DatasetSpec) -> DataFrame:

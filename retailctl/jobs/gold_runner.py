@@ -4,30 +4,31 @@ Design
 ------
 * The **watermark** (``audit/gold_compaction/watermark.json``) lists the silver files gold has absorbed.
   An incremental run reads only silver files missing from it (within ``--dates`` when given).
-* The **key index** (``audit/gold_compaction/key_index/date=D/``) holds one entry per gold row: the key,
-  the ordering fields and the date. It is what an incremental run reads instead of gold.
-* **Merge**: candidates = the new silver rows + the index entries of their keys. Per key the latest
+* **Gold's keys**: every gold row carries its key, its lineage (the ordering fields) and its date, and
+  parquet reads those columns alone, so an incremental run looks keys up in gold itself; no separate
+  index is written.
+* **Merge**: candidates = the new silver rows + the gold keys matching theirs. Per key the latest
   ingest wins (:func:`retailctl.jobs.gold.rank_latest`). Keys won by a silver row are *changed*;
-  affected dates = dates of the new winners + dates of the index entries they displace (a key that
+  affected dates = dates of the new winners + dates of the gold rows they displace (a key that
   moved to another date, or an older version replaced in place). For each affected date:
   new gold = old gold of that date minus the changed keys + the new winners of that date. Other
   partitions are neither read nor rewritten.
-* ``full`` rebuilds the chosen dates (every date by default) from all their silver files; index
-  entries of dates outside the rebuild still compete, so a key that is newer elsewhere stays there.
-* **Atomic**: gold and index partitions are written to ``_staging/gold/<run>/``, then swapped one date
+* ``full`` rebuilds the chosen dates (every date by default) from all their silver files; gold rows
+  of dates outside the rebuild still compete, so a key that is newer elsewhere stays there.
+* **Atomic**: gold partitions are written to ``_staging/gold/<run>/``, then swapped one date
   at a time (new files placed, old ones moved aside). Any failure restores every swapped partition
   from the moved-aside files, removes the staging and writes a failed summary; the watermark is
   written only after all swaps, so the next run retries the same silver files.
 * **Files**: one Spark task per date; ``maxRecordsPerFile`` from the target file size and the bytes
   per row of the silver files read, so a small day is one file.
 * **Cost**: Spark runs only what needs the data: the dedup and gold write (one shuffle by key, one by
-  date), the key index written from the staged gold, and one aggregate for rows and runs per staged
-  date; an incremental merge adds one aggregate over the (small) ranked candidates for the affected
-  dates, moved-out rows and keys new to gold. Row counts of silver and gold come from parquet footers
-  read through the store; files are listed on the driver and read with known schemas (no listing or
-  schema-inference jobs); the new keys are broadcast, and their range (from footer statistics) lets
-  parquet skip index files that cannot hold them. The key check counts distinct silver keys without
-  a scan where the run knows them (see ``_Compaction._key_check``).
+  date); an incremental merge adds one aggregate over the (small) ranked candidates for the affected
+  dates, moved-out rows and keys new to gold. Row counts of silver and gold come from parquet footers,
+  rows and runs per staged date from the staged run id column, all read through the store; files are
+  listed on the driver and read with known schemas (no listing or schema-inference jobs); the new keys
+  are broadcast, and their range (from footer statistics) lets parquet skip gold files that cannot
+  hold them. The key check counts distinct silver keys without a scan where the run knows them (see
+  ``_Compaction._key_check``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from retailctl import layout
 from retailctl.config import PipelineConfig
-from retailctl.errors import CompactionFailed, InvariantBroken, UsageError
+from retailctl.errors import CompactionFailed, UsageError
 from retailctl.jobs import gold
 from retailctl.notify import LocalNotifier, Notifier
 from retailctl.storage import ObjectInfo, ObjectStore, read_json_or, write_json
@@ -143,7 +144,6 @@ class _Lake:
 
     silver: dict[str, list[ObjectInfo]]
     gold: dict[str, list[ObjectInfo]]
-    index: dict[str, list[ObjectInfo]]
     seen: frozenset[str]
     watermark_run: str | None = None
 
@@ -285,7 +285,6 @@ class _Compaction:
         self.swap = swap
         self.gold_base = layout.gold_table_prefix(self.dataset.gold_table)
         self.staged_gold = layout.gold_staging_area(summary.run_id, "gold")
-        self.staged_index = layout.gold_staging_area(summary.run_id, "index")
         self.cached: list[DataFrame] = []
 
     def run(self, full: bool) -> list[PartitionMetrics]:
@@ -307,12 +306,7 @@ class _Compaction:
             self.summary.check = self._previous_check()
             return []
         started = _now()
-        competing = {day: infos for day, infos in lake.index.items() if day not in rebuild}
-        unindexed = sorted(day for day in lake.gold.keys() - lake.index.keys() if day not in rebuild)
-        if unindexed:
-            raise InvariantBroken(
-                f"gold partitions {', '.join(unindexed[:5])} have no key index entries; rebuild them with --full"
-            )
+        competing = {day: infos for day, infos in lake.gold.items() if day not in rebuild}
         footers = _footers(self.store, by_day)
         tally = {(day, _SILVER): sum(footer.num_rows for footer in items) for day, items in footers.items()}
         silver = self._read_silver(sources)
@@ -340,7 +334,6 @@ class _Compaction:
         return _Lake(
             silver=files_by_day(self.store, layout.PROCESSED, self.part),
             gold=files_by_day(self.store, self.gold_base, self.part),
-            index=files_by_day(self.store, layout.gold_key_index_prefix(), self.part),
             seen=frozenset(watermark.get("files", [])),
             watermark_run=watermark.get("run_id"),
         )
@@ -356,7 +349,7 @@ class _Compaction:
 
         schema = gold.silver_schema(self.dataset)
         silver = self._read(schema, layout.PROCESSED, sources) if sources else self.spark.createDataFrame([], schema)
-        return silver.withColumn(gold.FROM_INDEX, F.lit(False))
+        return silver.withColumn(gold.FROM_GOLD, F.lit(False))
 
     def _merge(
         self,
@@ -369,17 +362,18 @@ class _Compaction:
     ) -> tuple[DataFrame, set[str], int]:
         """New gold rows of the affected dates; adds moved-out and old gold rows to ``tally``; keys new to gold.
 
-        ``key_range`` (the new silver keys' bounds, from footers) lets parquet skip index files and row
-        groups that cannot hold any of those keys.
+        ``competing`` are the gold files whose rows compete with the new silver rows; ``key_range`` (the
+        new silver keys' bounds, from footers) lets parquet skip files and row groups that cannot hold
+        any of those keys.
         """
         from pyspark.sql import functions as F
 
         key = self.dataset.dedup_key
-        index = self._read(gold.index_schema(self.dataset), layout.gold_key_index_prefix(), [i for infos in competing.values() for i in infos])
+        gold_keys = self._read(gold.key_schema(self.dataset), self.gold_base, [i for infos in competing.values() for i in infos])
         if key_range is not None:
-            index = index.filter(F.col(key).between(*key_range))
+            gold_keys = gold_keys.filter(F.col(key).between(*key_range))
         silver_rows = sum(count for (_, kind), count in tally.items() if kind == _SILVER)
-        entries = index.join(_small(silver.select(key), silver_rows), key, "left_semi").withColumn(gold.FROM_INDEX, F.lit(True))
+        entries = gold_keys.join(_small(silver.select(key), silver_rows), key, "left_semi").withColumn(gold.FROM_GOLD, F.lit(True))
         ranked = gold.rank_latest(silver.unionByName(entries, allowMissingColumns=True), self.dataset).persist()
         self.cached.append(ranked)
         winner, displaced = gold.is_new_winner(), gold.is_displaced()
@@ -389,14 +383,14 @@ class _Compaction:
             F.sum(displaced.cast("long")),
             F.sum(moved.cast("long")),
             F.sum((F.col(gold.RANK) == 1).cast("long")),
-            F.sum(F.col(gold.FROM_INDEX).cast("long")),
+            F.sum(F.col(gold.FROM_GOLD).cast("long")),
         )
         counts = [(row[0], *(int(value or 0) for value in row[1:])) for row in per_day.collect()]
         affected = rebuild | {day for day, wins, lost, *_ in counts if wins or lost}
         for day, _, _, moved_out, _, _ in counts:
             if moved_out:
                 tally[(day, _MOVED)] = moved_out
-        keys_new_to_gold = sum(keys for *_, keys, _ in counts) - sum(indexed for *_, indexed in counts)
+        keys_new_to_gold = sum(keys for *_, keys, _ in counts) - sum(in_gold for *_, in_gold in counts)
         winners = ranked.filter(winner)
         outputs = gold.to_gold(winners, self.dataset)
         kept_days = sorted(day for day in affected - rebuild if day in lake.gold)
@@ -420,17 +414,13 @@ class _Compaction:
             .partitionBy(self.part)
             .parquet(self.store.uri(self.staged_gold))
         )
-        staged = [info for infos in self._staged(self.staged_gold).values() for info in infos]
-        if staged:
-            index = self._read(output.schema, self.staged_gold, staged).select(*gold.index_columns(self.dataset))
-            index.write.partitionBy(self.part).parquet(self.store.uri(self.staged_index))
 
     def _staged(self, area: str) -> dict[str, list[ObjectInfo]]:
         return files_by_day(self.store, area, self.part)
 
     def _staged_stats(self) -> dict[str, tuple[int, list[str]]]:
-        """Rows and ingest runs per staged date, from the staged key index's run id column (no Spark job)."""
-        by_file = _each_file(self._staged(self.staged_index), partial(value_counts, self.store, column="ingest_run_id"))
+        """Rows and ingest runs per staged date, from the staged gold's run id column (no Spark job)."""
+        by_file = _each_file(self._staged(self.staged_gold), partial(value_counts, self.store, column="ingest_run_id"))
         runs = {day: sum(counts, Counter()) for day, counts in by_file.items()}
         return {day: (sum(counts.values()), sorted(counts)) for day, counts in runs.items()}
 
@@ -444,7 +434,7 @@ class _Compaction:
         tally: dict[tuple[str, str], int],
         started: str,
     ) -> list[PartitionMetrics]:
-        staged_gold, staged_index = self._staged(self.staged_gold), self._staged(self.staged_index)
+        staged_gold = self._staged(self.staged_gold)
         metrics = []
         for day in days:
             self.step(f"swapping:{day}")
@@ -453,12 +443,6 @@ class _Compaction:
                 [info.key for info in staged_gold.get(day, [])],
                 [info.key for info in lake.gold.get(day, [])],
                 partial(self.step, f"placed:{day}"),
-            )
-            self.swap.replace(
-                layout.partition_under(layout.gold_key_index_prefix(), day, self.part),
-                [info.key for info in staged_index.get(day, [])],
-                [info.key for info in lake.index.get(day, [])],
-                _no_step,
             )
             self.step(f"swapped:{day}")
             rows_out, runs = staged.get(day, (0, []))
@@ -499,9 +483,9 @@ class _Compaction:
         """Gold rows (parquet footers of gold as swapped in) against the distinct keys of the silver gold has absorbed.
 
         The distinct keys come without a scan of all silver where this run already knows them: when no
-        key index competed (``rebuilt_alone``) and this run read every silver file gold has absorbed
-        (a full rebuild, or the first run), its dedup kept one row per distinct key (counted in the
-        staged key index); an incremental run adds the keys new to gold to the count of the run that
+        gold outside the rebuild competed (``rebuilt_alone``) and this run read every silver file gold
+        has absorbed (a full rebuild, or the first run), its dedup kept one row per distinct key (counted
+        in the staged gold); an incremental run adds the keys new to gold to the count of the run that
         wrote the watermark, when that check held and none of the silver it absorbed has gone since.
         Otherwise the absorbed silver's keys are counted with Spark.
         """
@@ -619,10 +603,6 @@ def _value_range(footers: Iterable[pq.FileMetaData], column: str) -> tuple[Any, 
             lows.append(stats.min)
             highs.append(stats.max)
     return (min(lows), max(highs)) if lows else None
-
-
-def _no_step() -> None:
-    return None
 
 
 def _totals(metrics: list[PartitionMetrics]) -> dict[str, int]:

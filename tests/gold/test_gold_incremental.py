@@ -1,7 +1,7 @@
 """Incremental runs, idempotence, a failure in the middle of a swap, and audit files that agree with gold.
 
 One 30-day lake (three sales a day) is built and compacted once for the module; each test checks what
-it changes by content hashes of the gold and key index files.
+it changes by content hashes of the gold files.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ def month(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[tupl
 
 
 def fingerprint(store: LocalStore) -> dict[str, str]:
-    """Content hash of every gold and key index file, by key."""
-    prefixes = (layout.gold_table_prefix(), layout.gold_key_index_prefix())
-    return {info.key: sha256_of(store, info.key) for prefix in prefixes for info in store.list(prefix)}
+    """Content hash of every gold file, by key."""
+    return {info.key: sha256_of(store, info.key) for info in store.list(layout.gold_table_prefix())}
 
 
 def changed_partitions(before: dict[str, str], after: dict[str, str]) -> set[str]:
