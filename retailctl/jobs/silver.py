@@ -7,9 +7,10 @@ Design, chosen for speed (see the runner's docstring for what was measured):
 
 - A batch of files is read once with ``spark.read.text`` (one row per physical line, its bytes as
   they are; :func:`records` decodes them, invalid UTF-8 becoming U+FFFD). Each line carries its
-  position in its Spark partition (:func:`line_id`); a cheap first pass counts lines per
-  ``(file, block)``, so ``line_number = id + line_base`` of its block, with no sort. A small batch skips that pass: each file is read as one split of its own, so
-  ``line_number = id + 1`` (:func:`numbered_split`), and the driver counts its lines.
+  position in its Spark partition (:func:`line_id`), so ``line_number = id + line_base`` of its
+  block, with no sort. The bases come from counting on the driver, each block read as a partition
+  of its own (:func:`number_blocks`), or, for a large batch not on local disk, from a cheap first
+  pass over the text that counts lines per ``(file, block)`` (:func:`number_lines`).
 - Quoted fields that span lines are found by quote parity: a line with an odd number of quotes opens
   or closes a multi-line record. Only those lines' ids are collected, the records' ranges computed
   on the driver (:func:`quoted_record_ranges`, bounded so a stray quote cannot swallow a file), and
@@ -141,11 +142,18 @@ def number_lines(lines: DataFrame, line_bases: Mapping[tuple[str, int], tuple[in
     )
 
 
-def numbered_split(text: DataFrame, file_index: int) -> DataFrame:
-    """The lines of one file read as ONE Spark split (``spark.read.text``) -> ``(_file, _line, _text)``."""
-    return text.select(
-        F.lit(file_index).alias(FILE_INDEX), (line_id() + 1).alias(LINE), F.col("value").alias(TEXT)
-    )
+def number_blocks(text: DataFrame, file_index: int, first_lines: Mapping[int, int]) -> DataFrame:
+    """The lines of one file (``spark.read.text``, one block per partition) -> ``(_file, _line, _text)``.
+
+    ``first_lines`` maps each block's start byte to the number of its first line (a literal map in
+    the plan; a file of one block adds 1).
+    """
+    if set(first_lines) <= {0}:
+        base = F.lit(1).cast("long")
+    else:
+        pairs = [F.lit(value).cast("long") for block, first in sorted(first_lines.items()) for value in (block, first)]
+        base = F.create_map(*pairs)[F.col("_metadata.file_block_start")]
+    return text.select(F.lit(file_index).alias(FILE_INDEX), (line_id() + base).alias(LINE), F.col("value").alias(TEXT))
 
 
 def stitch_quoted_records(numbered: DataFrame, ranges: DataFrame) -> DataFrame:

@@ -2,8 +2,9 @@
 
 One batch is one set of Spark jobs over all its files (each row keeps its own file's run id):
 
-1. a line-count pass over the raw text: lines and odd-quote line ids per ``(file, block)`` (a small
-   batch counts on the driver instead);
+1. lines and odd-quote lines counted, and each ``(file, block)`` given its first line number: on the
+   driver from the bytes (:mod:`retailctl.jobs.line_count`) for a batch of few files that are local
+   or small, else by a line-count pass of Spark over the raw text;
 2. the main pass: number, stitch, parse, check and type every record once, written ONCE to staging
    in the silver schema, partitioned by ``_outcome`` (the day of a valid row, ``reject`` or
    ``blank``; see :func:`retailctl.jobs.silver.staged_rows`). No shuffle: the input splits are
@@ -44,6 +45,7 @@ from urllib.parse import unquote, urlsplit
 from retailctl import layout
 from retailctl.config import DatasetSpec, PipelineConfig
 from retailctl.errors import FileRejected, UsageError
+from retailctl.jobs.line_count import block_starts, count_lines
 from retailctl.jobs.silver_staged import (
     FileStats,
     StagedFile,
@@ -394,12 +396,13 @@ def _stage(
     stats: dict[int, FileStats] = defaultdict(FileStats)
     odd_lines: dict[int, list[int]] = defaultdict(list)
     total_bytes = sum(int(one.record["size"]) for one in inputs)
-    if len(inputs) <= SMALL_BATCH_FILES and total_bytes <= SMALL_BATCH_BYTES:
-        read_settings = ONE_SPLIT_PER_FILE
-        numbered = _numbered_on_driver(spark, store, inputs, paths, stats, odd_lines)
+    small = total_bytes <= SMALL_BATCH_BYTES
+    if len(inputs) <= SMALL_BATCH_FILES and (small or store.local):
+        split = ONE_SPLIT_BYTES if small else _balanced_split(spark, total_bytes)
+        read_settings = {_SPLIT_BYTES: str(split), _OPEN_COST: str(split)}
+        numbered = _numbered_on_driver(spark, store, inputs, paths, stats, odd_lines, split)
     else:
-        largest = spark_size_bytes(str(spark.conf.get(_SPLIT_BYTES)))
-        read_settings = {_SPLIT_BYTES: str(balanced_split_bytes(total_bytes, spark.sparkContext.defaultParallelism, largest))}
+        read_settings = {_SPLIT_BYTES: str(_balanced_split(spark, total_bytes))}
         with _session_settings(spark, read_settings):
             numbered = _numbered_by_spark(spark, paths, stats, odd_lines)
     ranges = [(index, first, last) for index, odd in odd_lines.items() for first, last in silver.quoted_record_ranges(odd)]
@@ -409,6 +412,7 @@ def _stage(
 
 
 _SPLIT_BYTES = "spark.sql.files.maxPartitionBytes"
+_OPEN_COST = "spark.sql.files.openCostInBytes"
 _BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30}
 
 
@@ -418,6 +422,11 @@ def spark_size_bytes(text: str) -> int:
     if not match or match[2].lower() not in _BYTE_UNITS:
         raise UsageError(f"{_SPLIT_BYTES}={text!r} is not a size like 128m")
     return int(match[1]) * _BYTE_UNITS[match[2].lower()]
+
+
+def _balanced_split(spark: SparkSession, total_bytes: int) -> int:
+    largest = spark_size_bytes(str(spark.conf.get(_SPLIT_BYTES)))
+    return balanced_split_bytes(total_bytes, spark.sparkContext.defaultParallelism, largest)
 
 
 def balanced_split_bytes(total_bytes: int, cores: int, largest: int) -> int:
@@ -432,9 +441,10 @@ def balanced_split_bytes(total_bytes: int, cores: int, largest: int) -> int:
 
 SMALL_BATCH_BYTES = 64 * 1024 * 1024
 SMALL_BATCH_FILES = 16
-"""A batch of at most this many files and bytes has its lines counted on the driver (no line-count job)."""
-ONE_SPLIT_PER_FILE = {_SPLIT_BYTES: str(128 * 1024 * 1024), "spark.sql.files.openCostInBytes": str(128 * 1024 * 1024)}
-"""Read settings that make every file of a small batch one Spark split of its own, starting at its first line."""
+"""A batch of at most this many files has its lines counted on the driver (no line-count job) when it
+is local or at most this many bytes."""
+ONE_SPLIT_BYTES = 128 * 1024 * 1024
+"""A small batch's split size: every file is one Spark split of its own."""
 
 
 def _numbered_on_driver(
@@ -444,19 +454,23 @@ def _numbered_on_driver(
     paths: list[str],
     stats: dict[int, FileStats],
     odd_lines: dict[int, list[int]],
+    split_bytes: int,
 ) -> DataFrame:
-    """A small batch: lines and odd-quote lines counted from the bytes here; each file read as one split."""
+    """Lines and odd-quote lines counted from the bytes here; each file read in blocks of ``split_bytes``.
+
+    The read settings make every block a Spark partition of its own (the open cost of a file equals
+    the split size, so Spark packs no two into one), so a line's place in its partition numbers it.
+    """
     from functools import reduce
 
     from retailctl.jobs import silver
 
-    for index, one in enumerate(inputs):
-        lines = store.read(one.key).split(b"\n")
-        if lines and not lines[-1]:
-            lines.pop()
-        stats[index].lines = len(lines)
-        odd_lines[index] = [number for number, line in enumerate(lines, start=1) if line.count(b'"') % 2]
-    reads = [silver.numbered_split(spark.read.option("lineSep", "\n").text(path), index) for index, path in enumerate(paths)]
+    reads = []
+    for index, (one, path) in enumerate(zip(inputs, paths, strict=True)):
+        count = count_lines(store.iter_chunks(one.key), block_starts(int(one.record["size"]), split_bytes))
+        stats[index].lines = count.lines
+        odd_lines[index] = count.odd_quote_lines
+        reads.append(silver.number_blocks(spark.read.option("lineSep", "\n").text(path), index, count.first_lines))
     return reduce(lambda left, right: left.unionByName(right), reads)
 
 

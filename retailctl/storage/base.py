@@ -30,6 +30,9 @@ class ObjectStore(Protocol):
     bytes_read: int
     """Bytes this store has returned from object bodies, for tests and benchmarks."""
 
+    local: bool
+    """True when reading a whole object costs no more than reading a local file (no download)."""
+
     def uri(self, key: str) -> str:
         """Where Spark reads or writes ``key``: a local path or an ``s3://`` URI."""
         ...

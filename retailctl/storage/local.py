@@ -19,6 +19,8 @@ _TEMP_PREFIX = ".retailctl-tmp-"
 class LocalStore:
     """Objects are files under ``root``; every write is a temp file renamed into place."""
 
+    local = True
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser().resolve()
         self.bytes_read = 0

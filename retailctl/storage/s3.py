@@ -28,6 +28,8 @@ _TRANSFER = TransferConfig(multipart_threshold=64 * 1024 * 1024, multipart_chunk
 class S3Store:
     """Objects are S3 objects under ``s3://bucket/prefix/``; the boto3 client is injected or built lazily."""
 
+    local = False
+
     def __init__(
         self,
         bucket: str,

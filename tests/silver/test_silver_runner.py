@@ -73,19 +73,41 @@ def leftovers(store: LocalStore) -> list[str]:
     return [info.key for prefix in prefixes for info in store.list(prefix)]
 
 
-@pytest.fixture(params=["counted on the driver", "counted by Spark in 1 KiB blocks"])
+@pytest.fixture(params=["counted on the driver", "counted on the driver in 1 KiB blocks", "counted by Spark in 1 KiB blocks"])
 def line_counting(request: pytest.FixtureRequest, spark: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Both ways silver numbers lines: a small batch on the driver, any batch by a Spark job over blocks."""
-    if request.param.startswith("counted on the driver"):
+    """Every way silver numbers lines: a small or local batch on the driver, any batch by a Spark job over blocks."""
+    if request.param == "counted on the driver":
         yield
         return
     monkeypatch.setattr(silver_runner, "SMALL_BATCH_BYTES", 0)
+    if request.param.startswith("counted by Spark"):
+        monkeypatch.setattr(silver_runner, "SMALL_BATCH_FILES", 0)
     previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
     spark.conf.set("spark.sql.files.maxPartitionBytes", "1024")
     try:
         yield
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+
+
+@pytest.mark.usefixtures("line_counting")
+def test_quoted_records_across_block_boundaries_keep_their_numbers_and_text(
+    spark: Any, store: LocalStore, lake: Path, config: PipelineConfig, put_validated: PutValidated
+) -> None:
+    """Every third record spans three lines; in 1 KiB blocks many of them straddle a block's start."""
+    lines = [csv_line(HEADER)]
+    first_line_of = {}
+    for n in range(120):
+        first_line_of[f"Q{n}"] = len(lines) + 1 + sum(text.count("\n") for text in lines)
+        lines.append(row(transaction_id=f"Q{n}", product_id=f"P{n}\nsecond\nthird" if n % 3 == 0 else f"P{n}"))
+    run = put_validated("quoted across blocks.csv", ("\n".join(lines) + "\n").encode())
+
+    result = run_silver(spark, store, config)
+
+    assert [f.outcome for f in result.files] == ["archived"]
+    rows = {r["transaction_id"]: r for r in processed_rows(spark, lake) if r["ingest_run_id"] == run}
+    assert {key: r["source_line"] for key, r in rows.items()} == first_line_of
+    assert all(rows[f"Q{n}"]["product_id"] == f"P{n}\nsecond\nthird" for n in range(0, 120, 3))
 
 
 @pytest.mark.usefixtures("line_counting")
