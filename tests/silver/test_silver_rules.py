@@ -23,6 +23,8 @@ CASES: dict[str, list[tuple[str, set[tuple[str, str | None]]]]] = {
         (row(quantity="+3", unit_price=".5", customer_id=""), set()),
         (row(payment_method=" CARD ", store_id="  S9 "), set()),
         (row(transaction_id="A" * 64), set()),
+        (row(payment_method="\tcard \t", store_id=" \t S9\t"), set()),
+        (" " + row(transaction_id="T7"), set()),
     ],
     "required": [
         (row(transaction_id=""), {("required", "transaction_id")}),
@@ -68,7 +70,7 @@ CASES: dict[str, list[tuple[str, set[tuple[str, str | None]]]]] = {
     "invalid_utf8": [(row(store_id="S\ufffd1"), {("invalid_utf8", None)})],
 }
 LINES = [(name, index, text) for name, cases in CASES.items() for index, (text, _) in enumerate(cases)]
-BLANK_LINES = ["", "   ", "\r"]
+BLANK_LINES = ["", "   ", "\r", "\t \t", " \x0b\f "]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +104,10 @@ def test_valid_rows_pass_and_are_typed(classified: dict[int, Any]) -> None:
     assert (second["quantity"], second["unit_price"], second["customer_id"]) == (3, Decimal("0.50"), None)
     third, _ = _outcome(classified, "valid", 2)
     assert (third["payment_method"], third["store_id"]) == ("card", "S9")
+    tabs, _ = _outcome(classified, "valid", 4)
+    assert (tabs["payment_method"], tabs["store_id"]) == ("card", "S9")
+    indented, _ = _outcome(classified, "valid", 5)
+    assert (indented["transaction_id"], indented[silver.BLANK]) == ("T7", False)
 
 
 @pytest.mark.parametrize("rule", ["required", "max_length", "pattern", "integer", "exclusive_min", "min", "decimal",
