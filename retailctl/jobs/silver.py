@@ -224,7 +224,7 @@ def parse_fields(df: DataFrame, profiles: Sequence[ParseProfile], dataset: Datas
         }
         is_mine = (F.col(PROFILE) == index) & ~F.col(BLANK)
         quoted = F.col(RAW).contains(profile.quotechar)
-        split = split.withColumn(f"_split{index}", F.when(is_mine & ~quoted, F.split(F.col(RAW), _literal(profile.delimiter), -1)))
+        split = split.withColumn(f"_split{index}", F.when(is_mine & ~quoted, F.split(F.col(RAW), _split_regex(profile.delimiter), -1)))
         split = split.withColumn(f"_csv{index}", F.when(is_mine & quoted, F.from_csv(F.col(RAW), schema, options)))
     parsed: Column | None = None
     for index, profile in enumerate(profiles):
@@ -248,9 +248,17 @@ def parse_fields(df: DataFrame, profiles: Sequence[ParseProfile], dataset: Datas
     )
 
 
-def _literal(text: str) -> str:
-    """A Java regular expression that matches ``text`` literally."""
-    return "\\Q" + text.replace("\\E", "\\E\\\\E\\Q") + "\\E"
+_REGEX_METACHARACTERS = ".$|()[{^?*+\\"
+
+
+def _split_regex(delimiter: str) -> str:
+    """A Java regular expression that matches ``delimiter`` literally, in the form ``String.split`` takes
+    without compiling a pattern (one character, escaped if special): Spark splits each row with it, and a
+    quoted ``\\Q...\\E`` pattern was compiled anew for every row (regular expressions: 13% -> 6% of a
+    silver task's samples)."""
+    if len(delimiter) == 1 and not delimiter.isalnum():
+        return "\\" + delimiter if delimiter in _REGEX_METACHARACTERS else delimiter
+    return "\\Q" + delimiter.replace("\\E", "\\E\\\\E\\Q") + "\\E"
 
 
 def _trimmed_sql(column: str) -> str:

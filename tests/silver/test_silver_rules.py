@@ -38,7 +38,7 @@ CASES: dict[str, list[tuple[str, set[tuple[str, str | None]]]]] = {
         (row(transaction_id="T#1"), {("pattern", "transaction_id")}),
     ],
     "integer": [
-        (row(quantity=value), {("integer", "quantity")}) for value in ("2.5", "1e3", " 3x", "99999999999", "two")
+        (row(quantity=value), {("integer", "quantity")}) for value in ("2.5", "1e3", " 3x", "99999999999", "two", "1\x012.00")
     ],
     "exclusive_min": [
         (row(quantity="0"), {("exclusive_min", "quantity")}),
