@@ -9,7 +9,7 @@ Design, chosen for speed (see the runner's docstring for what was measured):
   they are; :func:`records` decodes them, invalid UTF-8 becoming U+FFFD). Each line carries its
   position in its Spark partition (:func:`line_id`), so ``line_number = id + line_base`` of its
   block, with no sort. The bases come from counting on the driver, each block read as a partition
-  of its own (:func:`number_blocks`), or, for a large batch not on local disk, from a cheap first
+  of its own (:func:`number_blocks`), or, for many files or a large batch on S3, from a cheap first
   pass over the text that counts lines per ``(file, block)`` (:func:`number_lines`).
 - Quoted fields that span lines are found by quote parity: a line with an odd number of quotes opens
   or closes a multi-line record. Only those lines' ids are collected, the records' ranges computed
