@@ -96,8 +96,13 @@ def partition_value(day: date | str) -> str:
     return day if isinstance(day, str) else day.isoformat()
 
 
+def partition_under(base: str, day: date | str, partition_name: str = "date") -> str:
+    """The ``<name>=<day>/`` folder of a date-partitioned dataset rooted at ``base``."""
+    return f"{base}{partition_name}={partition_value(day)}/"
+
+
 def processed_partition(day: date | str, partition_name: str = "date") -> str:
-    return f"{PROCESSED}{partition_name}={partition_value(day)}/"
+    return partition_under(PROCESSED, day, partition_name)
 
 
 def gold_table_prefix(table: str = "fact_sales") -> str:
@@ -105,7 +110,7 @@ def gold_table_prefix(table: str = "fact_sales") -> str:
 
 
 def gold_partition(day: date | str, table: str = "fact_sales", partition_name: str = "date") -> str:
-    return f"{gold_table_prefix(table)}{partition_name}={partition_value(day)}/"
+    return partition_under(gold_table_prefix(table), day, partition_name)
 
 
 def gold_metrics_key(day: date | str) -> str:
@@ -129,11 +134,6 @@ def gold_watermark_key() -> str:
 def gold_audit_prefix() -> str:
     """Everything gold compaction records: metrics, summaries, watermark."""
     return f"{AUDIT}gold_compaction/"
-
-
-def partition_under(base: str, day: date | str, partition_name: str = "date") -> str:
-    """The ``<name>=<day>/`` folder of a date-partitioned dataset rooted at ``base``."""
-    return f"{base}{partition_name}={partition_value(day)}/"
 
 
 def gold_staging_area(run_id: str, area: str) -> str:

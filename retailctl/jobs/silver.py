@@ -450,9 +450,8 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
     """Every record in the silver schema plus ``_outcome``, so one write stages valid rows and rejects.
 
     ``_outcome`` is the UTC date of a valid row, ``reject`` or ``blank``. A reject is staged in the
-    same schema: its line in ``source_line`` and, in ``source_file``, its failed rules and a JSON
-    document of its raw text, key and reasons (its file is known from its run id), split again by
-    :func:`staged_reject_detail`.
+    same schema: its line in ``source_line`` and, in ``source_file``, a JSON document of its raw text,
+    key and reasons (its file is known from its run id).
     """
     is_valid = F.size(F.col(REASONS)) == 0
     outcome = (
@@ -460,7 +459,6 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
         .when(is_valid, F.to_date(F.col(dataset.partition_column)).cast("string"))
         .otherwise(F.lit(REJECT_OUTCOME))
     )
-    rules = F.array_join(F.array_sort(F.array_distinct(F.transform(F.col(REASONS), lambda reason: reason["rule"]))), ",")
     detail = F.to_json(
         F.struct(
             F.col(RAW).alias("raw_row"),
@@ -472,18 +470,9 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
     return classified.select(
         *[F.col(spec.name).cast(spec.spark_type) for spec in dataset.columns],
         "ingest_run_id",
-        F.when(is_valid, F.col("source_file")).otherwise(F.concat(rules, F.lit(_RULES_END), detail)).alias("source_file"),
+        F.when(is_valid, F.col("source_file")).otherwise(detail).alias("source_file"),
         F.col(LINE).cast("long").alias("source_line"),
         F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
         outcome.alias(OUTCOME),
     )
 
-
-_RULES_END = "\u0001"
-"""Ends a staged reject's rule list; JSON text never holds it raw (``to_json`` escapes control characters)."""
-
-
-def staged_reject_detail(source_file: str) -> tuple[list[str], str]:
-    """A staged reject's ``source_file`` (see :func:`staged_rows`) -> its failed rules and its JSON detail."""
-    rules, _, detail = source_file.partition(_RULES_END)
-    return rules.split(","), detail

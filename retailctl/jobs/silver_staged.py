@@ -85,19 +85,16 @@ def stage_rejects(
 
     ``files`` maps each run id to its file's name. Rows keep the order of the staged files.
     """
-    from retailctl.jobs.silver import staged_reject_detail
-
     stamp = rejected_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with tempfile.TemporaryDirectory(prefix="retailctl-rejects-") as scratch:
         with _RejectFiles(Path(scratch)) as outputs:
-            for run_id, line, source in _staged_rejects(store, staged):
-                rules, detail = staged_reject_detail(source)
-                counted = _stats_of(stats, run_id)
-                counted.rows_rejected += 1
-                for rule in rules:
-                    counted.rejects_by_rule[rule] += 1
+            for run_id, line, detail in _staged_rejects(store, staged):
                 record = {"source_file": files[run_id], "line_number": line, **json.loads(detail),
                           "ingest_run_id": run_id, "rejected_at": stamp}
+                counted = _stats_of(stats, run_id)
+                counted.rows_rejected += 1
+                for rule in {reason["rule"] for reason in record["reject_reason"]}:
+                    counted.rejects_by_rule[rule] += 1
                 outputs.write(run_id, record, dedup_key)
         for run_id, (json_path, csv_path) in outputs.paths.items():
             store.upload(_staged_reject_key(area, "json", run_id), json_path)
@@ -116,7 +113,7 @@ def staged_reject_files(store: ObjectStore, area: str) -> Iterator[tuple[str, st
 
 
 def _staged_rejects(store: ObjectStore, staged: Iterable[StagedFile]) -> Iterator[tuple[str, int, str]]:
-    """``(run id, line, staged source_file)`` of every staged reject, a batch of rows at a time."""
+    """``(run id, line, JSON detail)`` of every staged reject (the detail is staged in ``source_file``)."""
     for one in staged:
         with open_parquet(store, one.info) as parquet:
             for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=REJECT_COLUMNS):
