@@ -19,7 +19,8 @@ Design
   at a time (new files placed, old ones moved aside). Any failure restores every swapped partition
   from the moved-aside files, removes the staging and writes a failed summary; the watermark is
   written only after all swaps, so the next run retries the same silver files.
-* **Files**: one Spark task per date; ``maxRecordsPerFile`` from the target file size and the bytes
+* **Files**: one Spark task per date (a small run with nothing to merge computes in a single task, see
+  :data:`ONE_TASK_SILVER_BYTES`); ``maxRecordsPerFile`` from the target file size and the bytes
   per row of the silver files read, so a small day is one file.
 * **Cost**: Spark runs only what needs the data: the dedup and gold write (one shuffle by key, one by
   date); an incremental merge adds one aggregate over the (small) ranked candidates for the affected
@@ -311,13 +312,14 @@ class _Compaction:
         tally = {(day, _SILVER): sum(footer.num_rows for footer in items) for day, items in footers.items()}
         silver = self._read_silver(sources)
         fresh_keys: int | None = None
+        one_task = not competing and sum(info.size for info in sources) <= ONE_TASK_SILVER_BYTES
         if competing:
             key_range = _value_range((f for items in footers.values() for f in items), self.dataset.dedup_key)
             output, affected, fresh_keys = self._merge(silver, lake, competing, rebuild, tally, key_range)
         else:
-            output = gold.to_gold(gold.latest_per_key(silver, self.dataset), self.dataset)
+            output = gold.to_gold(gold.latest_per_key(silver.coalesce(1) if one_task else silver, self.dataset), self.dataset)
             affected = rebuild | by_day.keys()
-        self._stage(output, tally, sources)
+        self._stage(output if one_task else output.repartition(self.part), tally, sources)
         self.step("staged")
         staged = self._staged_stats()
         metrics = self._swap_all(sorted(affected), lake, by_day, rebuild, staged, tally, started)
@@ -408,12 +410,7 @@ class _Compaction:
         silver_bytes = sum(info.size for info in sources)
         target_bytes = self.config.limits.gold_target_file_mb * 1024 * 1024
         rows_per_file = max(1000, target_bytes * silver_rows // silver_bytes) if silver_bytes and silver_rows else 1_000_000
-        (
-            output.repartition(self.part)
-            .write.option("maxRecordsPerFile", rows_per_file)
-            .partitionBy(self.part)
-            .parquet(self.store.uri(self.staged_gold))
-        )
+        output.write.option("maxRecordsPerFile", rows_per_file).partitionBy(self.part).parquet(self.store.uri(self.staged_gold))
 
     def _staged(self, area: str) -> dict[str, list[ObjectInfo]]:
         return files_by_day(self.store, area, self.part)
@@ -516,6 +513,10 @@ class _Compaction:
             check["from_run"] = previous.get("run_id")
         return check
 
+
+ONE_TASK_SILVER_BYTES = 8 * 1024 * 1024
+"""Gold with nothing to merge and at most this much silver to read is computed in one task: the dedup and
+the write by date need no shuffle (a 1k-row ingest's gold step: one Spark job instead of three, 0.5 s less)."""
 
 _SMALL_ROWS = 2_000_000
 """A join side of at most this many rows (of one key column) is broadcast: the other side is not shuffled."""

@@ -13,6 +13,7 @@ import pytest
 from retailctl import layout
 from retailctl.config import PipelineConfig
 from retailctl.errors import UsageError
+from retailctl.jobs import gold_runner
 from retailctl.jobs.gold_runner import DateRange, parse_date_range, run_gold_compaction
 from retailctl.storage import LocalStore, read_json
 from tests.gold.silver_rows import sale, write_silver
@@ -28,6 +29,14 @@ def gold_rows(store: LocalStore) -> dict[str, dict[str, Any]]:
     by_key = {row["transaction_id"]: row for row in rows}
     assert len(by_key) == len(rows), "gold holds a transaction id twice"
     return by_key
+
+
+@pytest.fixture(params=["in one task", "shuffled by key and date"])
+def gold_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Small silver with nothing to merge is compacted in one task; the second plan is the one larger runs take."""
+    if request.param != "in one task":
+        monkeypatch.setattr(gold_runner, "ONE_TASK_SILVER_BYTES", -1)
+    return str(request.param)
 
 
 @pytest.mark.spark
@@ -55,7 +64,7 @@ def test_latest_ingest_wins_and_a_moved_transaction_leaves_its_old_date(
 
 
 @pytest.mark.spark
-def test_ties_are_broken_by_run_id_then_file_then_line(spark: Any, store: LocalStore, config: PipelineConfig) -> None:
+def test_ties_are_broken_by_run_id_then_file_then_line(spark: Any, store: LocalStore, config: PipelineConfig, gold_plan: str) -> None:
     write_silver(store, [sale("by-run", "2024-03-01", quantity=1)], run_id="R1", ingested_at=FIRST)
     write_silver(store, [sale("by-run", "2024-03-01", quantity=2)], run_id="R2", ingested_at=FIRST)
     write_silver(store, [sale("by-file", "2024-03-01", quantity=3)], run_id="R3", ingested_at=FIRST, source_file="b.csv")
@@ -76,7 +85,7 @@ def test_ties_are_broken_by_run_id_then_file_then_line(spark: Any, store: LocalS
 
 @pytest.mark.spark
 def test_full_rebuild_agrees_with_incremental_runs_and_dates_never_resurrect(
-    spark: Any, store: LocalStore, config: PipelineConfig
+    spark: Any, store: LocalStore, config: PipelineConfig, gold_plan: str
 ) -> None:
     write_silver(store, [sale("t1", "2024-03-01"), sale("t2", "2024-03-01")], run_id="R1", ingested_at=FIRST)
     run_gold_compaction(spark, store, config)
