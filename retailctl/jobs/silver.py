@@ -10,7 +10,8 @@ Design, chosen for speed (see the runner's docstring for what was measured):
   position in its Spark partition (:func:`line_id`), so ``line_number = id + line_base`` of its
   block, with no sort. The bases come from counting on the driver, each block read as a partition
   of its own (:func:`number_blocks`), or, for many files or a large batch on S3, from a cheap first
-  pass over the text that counts lines per ``(file, block)`` (:func:`number_lines`).
+  pass over the text that counts lines per ``(file, block)``, looked up in a small broadcast table of
+  blocks (:func:`number_lines`).
 - Quoted fields that span lines are found by quote parity: a line with an odd number of quotes opens
   or closes a multi-line record. Only those lines' ids are collected, the records' ranges computed
   on the driver (:func:`quoted_record_ranges`, bounded so a stray quote cannot swallow a file), and
@@ -125,20 +126,32 @@ def line_id() -> Column:
     return F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1))
 
 
-def number_lines(lines: DataFrame, line_bases: Mapping[tuple[str, int], tuple[int, int]]) -> DataFrame:
+def block_lines(text: DataFrame) -> DataFrame:
+    """``spark.read.text`` -> lines ``(_path, _block, _id, value)``: each with its file, block start and :func:`line_id`."""
+    return text.select(
+        F.col("_metadata.file_path").alias("_path"),
+        F.col("_metadata.file_block_start").alias("_block"),
+        line_id().alias("_id"),
+        F.col("value"),
+    )
+
+
+BLOCK_COLUMNS = "_path string, _block long, _file int, _base long"
+"""The schema of :func:`number_lines`' block table."""
+
+
+def number_lines(lines: DataFrame, blocks: DataFrame) -> DataFrame:
     """Lines ``(_path, _block, _id, value)`` -> ``(_file, _line, _text)``; ``_id`` is :func:`line_id`.
 
-    ``line_bases`` maps each ``(path, block start)`` to its file's index and the number to add to a
-    line's id; it is a literal in the plan (a few entries per file), so numbering needs no join.
+    ``blocks`` (:data:`BLOCK_COLUMNS`, a few rows a file) gives each ``(path, block start)`` its file's
+    index and the number to add to a line's id. It is broadcast, so numbering is one hash lookup a line
+    and no shuffle; a line of a block it lacks fails the job rather than lose its number.
     """
-    entries = [
-        value
-        for (path, block), (file_index, base) in sorted(line_bases.items())
-        for value in (F.lit(f"{block}:{path}"), F.struct(F.lit(file_index).alias(FILE_INDEX), F.lit(base).alias("base")))
-    ]
-    block = F.create_map(*entries)[F.concat_ws(":", F.col("_block").cast("string"), F.col("_path"))]
-    return lines.select(
-        block[FILE_INDEX].alias(FILE_INDEX), (F.col("_id") + block["base"]).alias(LINE), F.col("value").alias(TEXT)
+    numbered = lines.join(F.broadcast(blocks), ["_path", "_block"], "left")
+    missing = F.raise_error(F.concat(F.lit("silver: no line numbers for the block at byte "),
+                                     F.col("_block").cast("string"), F.lit(" of "), F.col("_path")))
+    return numbered.select(
+        F.col(FILE_INDEX), (F.col("_id") + F.coalesce(F.col("_base"), missing)).alias(LINE), F.col("value").alias(TEXT)
     )
 
 
@@ -156,8 +169,12 @@ def number_blocks(text: DataFrame, file_index: int, first_lines: Mapping[int, in
     return text.select(F.lit(file_index).alias(FILE_INDEX), (line_id() + base).alias(LINE), F.col("value").alias(TEXT))
 
 
+RANGE_COLUMNS = "_file int, _first long, _last long"
+"""The schema of :func:`stitch_quoted_records`' ranges."""
+
+
 def stitch_quoted_records(numbered: DataFrame, ranges: DataFrame) -> DataFrame:
-    """Join the lines of each multi-line record (``ranges``: ``_file, _first, _last``) into one text.
+    """Join the lines of each multi-line record (``ranges``: :data:`RANGE_COLUMNS`) into one text.
 
     Lines outside every range pass through untouched; a record keeps the number of its first line.
     """
