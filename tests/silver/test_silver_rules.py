@@ -203,3 +203,16 @@ def test_lines_without_quotes_split_exactly_as_from_csv_parses_them(spark: Any, 
         for position, column in enumerate(HEADER):
             split_value, csv_value = record[silver.FIELDS][column], csv[f"_c{position}"]
             assert (split_value or None) == csv_value, (record[silver.RAW], column)
+
+
+def test_lines_are_numbered_from_the_table_of_blocks_and_a_block_missing_from_it_fails(spark: Any) -> None:
+    lines = spark.createDataFrame(
+        [("file:/a.csv", 0, 0, "h"), ("file:/a.csv", 0, 1, "x"), ("file:/b.csv", 1024, 0, "y")], "_path string, _block long, _id long, value string"
+    )
+    blocks = spark.createDataFrame([("file:/a.csv", 0, 0, 1), ("file:/b.csv", 1024, 1, 40)], silver.BLOCK_COLUMNS)
+
+    numbered = silver.number_lines(lines, blocks).collect()
+
+    assert sorted((r[silver.FILE_INDEX], r[silver.LINE], r[silver.TEXT]) for r in numbered) == [(0, 1, "h"), (0, 2, "x"), (1, 40, "y")]
+    with pytest.raises(Exception, match=r"no line numbers for the block at byte 1024 of file:/b\.csv"):
+        silver.number_lines(lines, blocks.where("_file = 0")).collect()
