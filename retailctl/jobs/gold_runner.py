@@ -23,12 +23,12 @@ Design
   :data:`ONE_TASK_SILVER_BYTES`); ``maxRecordsPerFile`` from the target file size and the bytes
   per row of the silver files read, so a small day is one file.
 * **Cost**: Spark runs only what needs the data: the dedup and gold write (one shuffle by key, one by
-  date); an incremental merge adds one aggregate over the (small) ranked candidates for the affected
-  dates, moved-out rows and keys new to gold. Row counts of silver and gold come from parquet footers,
-  rows and runs per staged date from the staged run id column, all read through the store; files are
-  listed on the driver and read with known schemas (no listing or schema-inference jobs); the new keys
-  are broadcast, and their range (from footer statistics) lets parquet skip gold files that cannot
-  hold them. The key check counts distinct silver keys without a scan where the run knows them (see
+  date, none for a small run); an incremental merge adds one aggregate over the (small) ranked
+  candidates for the affected dates, moved-out rows and keys new to gold. Row counts of silver and
+  gold come from parquet footers, rows and runs per staged date from the staged run id column, all
+  read through the store; files are listed on the driver and read with known schemas (no listing or
+  schema-inference jobs); the new keys are broadcast, and their range (from footer statistics) lets
+  parquet skip gold files that cannot hold them. The key check counts distinct silver keys without a scan where the run knows them (see
   ``_Compaction._key_check``).
 """
 
