@@ -47,6 +47,28 @@ def test_archive_is_written_first_and_mapped_after(tmp_path: Path, monkeypatch: 
     assert f"-XX:SharedArchiveFile={archive.path} -Xshare:auto" in archive.java_options()
 
 
+def test_only_the_most_recently_used_archives_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    home = fake_java_home(tmp_path)
+    archives = [jvm.class_data_archive(str(home), f"-Xmx{n}g", []) for n in range(1, 7)]
+    directory = jvm.cache_dir() / "jvm"
+    directory.mkdir(parents=True)
+    for age, archive in enumerate(reversed(archives)):
+        assert archive is not None
+        archive.path.write_bytes(b"archive")
+        os.utime(archive.path, (1_000_000 - age * 1000, 1_000_000 - age * 1000))
+    assert archives[0] is not None
+    archives[0].mark_used()
+    (directory / "notes.txt").write_text("not an archive")
+
+    deleted = jvm.prune_archives(directory, keep=3)
+
+    assert sorted(deleted) == sorted(a.path for a in archives[1:4] if a is not None)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [*(a.path.name for a in (archives[0], archives[4], archives[5]) if a is not None), "notes.txt"]
+    )
+
+
 def test_no_archive_without_the_jdks_base_archive(tmp_path: Path) -> None:
     assert jvm.class_data_archive(str(fake_java_home(tmp_path, with_base_archive=False)), "", []) is None
 

@@ -6,7 +6,8 @@ A cold JVM dominates a short local run. Two things halve it, both measured on a 
 - a class-data-sharing archive (JDK CDS): the first local run dumps the classes it loaded to
   ``<cache>/retailctl/jvm/spark-<key>.jsa`` as its JVM exits; later runs map that archive instead of
   finding, parsing and verifying ~20,000 classes from ~250 jars again. The key covers the Java runtime,
-  every jar and the JVM options, so an upgrade simply writes a new archive;
+  every jar and the JVM options, so an upgrade simply writes a new archive (and the least recently
+  used beyond :data:`ARCHIVES_KEPT` are deleted);
 - :data:`FORKLESS_FS_CLASS` for ``file://`` paths: Hadoop without its native library runs ``chmod``
   in a new process for every file and directory it writes (hundreds per date-partitioned write).
 """
@@ -30,6 +31,10 @@ FORKLESS_FS_CLASS = "retailctl.hadoop.ForklessLocalFileSystem"
 
 ARCHIVE_DUMP_SECONDS = 120
 """How long the first run waits at exit for its JVM to write the class-data archive."""
+
+ARCHIVES_KEPT = 4
+"""How many class-data archives a machine keeps, the most recently used: every install and JVM option set
+writes its own (about 150 MB), and nothing else would ever delete the old ones."""
 
 
 def ensure_java() -> str:
@@ -77,6 +82,11 @@ class ClassDataArchive:
     @property
     def pending(self) -> Path:
         return self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+
+    def mark_used(self) -> None:
+        """Record that a run maps this archive (its modification time), so pruning keeps it."""
+        with contextlib.suppress(OSError):
+            os.utime(self.path)
 
     def java_options(self) -> str:
         """The options that map the archive, or dump a new one when this JVM exits."""
@@ -137,6 +147,28 @@ def _publish_archive(archive: ClassDataArchive) -> None:
     pending = archive.pending
     if proc.returncode == 0 and pending.is_file() and pending.stat().st_size > 0:
         os.replace(pending, archive.path)
+        prune_archives(archive.path.parent)
     else:
         with contextlib.suppress(FileNotFoundError):
             pending.unlink()
+
+
+def prune_archives(directory: Path, keep: int = ARCHIVES_KEPT) -> list[Path]:
+    """Delete all but the ``keep`` most recently used archives in ``directory``; returns the deleted ones.
+
+    A JVM that maps a deleted archive keeps it until it exits; the next run with its key writes it anew.
+    """
+    archives = sorted(directory.glob("spark-*.jsa"), key=_last_used, reverse=True)
+    deleted = []
+    for old in archives[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+            deleted.append(old)
+    return deleted
+
+
+def _last_used(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -112,6 +112,8 @@ def _class_data_archive(java_home: str, conf: dict[str, str]) -> jvm.ClassDataAr
     except OSError:
         return None
     conf["spark.driver.extraJavaOptions"] = f"{options} {archive.java_options()}".strip()
+    if archive.present:
+        archive.mark_used()
     return archive
 
 
