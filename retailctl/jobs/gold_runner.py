@@ -28,8 +28,8 @@ Design
   gold come from parquet footers, rows and runs per staged date from the staged run id column, all
   read through the store; files are listed on the driver and read with known schemas (no listing or
   schema-inference jobs); the new keys are broadcast, and their range (from footer statistics) lets
-  parquet skip gold files that cannot hold them. The key check counts distinct silver keys without a scan where the run knows them (see
-  ``_Compaction._key_check``).
+  parquet skip gold files that cannot hold them. The key check counts distinct silver keys without a
+  scan where the run knows them (see ``_Compaction._key_check``).
 """
 
 from __future__ import annotations
@@ -516,7 +516,7 @@ class _Compaction:
 
 ONE_TASK_SILVER_BYTES = 8 * 1024 * 1024
 """Gold with nothing to merge and at most this much silver to read is computed in one task: the dedup and
-the write by date need no shuffle (a 1k-row ingest's gold step: one Spark job instead of three, 0.5 s less)."""
+the write by date need no shuffle (a 1k-row ingest's gold step: one Spark job instead of three, 1.8 -> 1.2 s)."""
 
 _SMALL_ROWS = 2_000_000
 """A join side of at most this many rows (of one key column) is broadcast: the other side is not shuffled."""
