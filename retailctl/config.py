@@ -38,6 +38,7 @@ ENVIRONMENT: dict[str, str] = {
     "RETAILCTL_SPARK_MASTER": "spark.master",
     "RETAILCTL_SPARK_DRIVER_MEMORY": "spark.driver_memory",
     "RETAILCTL_SPARK_SHUFFLE_PARTITIONS": "spark.shuffle_partitions",
+    "RETAILCTL_SPARK_WARM": "spark.warm",
     "RETAILCTL_VALIDATION_HEAD_BYTES": "limits.validation_head_bytes",
     "RETAILCTL_GOLD_TARGET_FILE_MB": "limits.gold_target_file_mb",
 }
@@ -123,6 +124,8 @@ class SparkSettings:
     driver_memory: str = "2g"
     shuffle_partitions: int = 4
     conf: tuple[tuple[str, str], ...] = ()
+    warm: bool = True
+    """Use the warm JVM ``retailctl spark start`` keeps, when one with these JVM settings is running and free."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ def load_config(
             driver_memory=reader.text("spark.driver_memory", SparkSettings.driver_memory),
             shuffle_partitions=reader.integer("spark.shuffle_partitions", SparkSettings.shuffle_partitions, 1),
             conf=tuple(sorted((str(k), str(v)) for k, v in reader.mapping("spark.conf").items())),
+            warm=reader.boolean("spark.warm", SparkSettings.warm),
         ),
         limits=Limits(
             validation_head_bytes=reader.integer("limits.validation_head_bytes", Limits.validation_head_bytes, 1024),
@@ -194,7 +198,7 @@ def load_config(
         {
             "local": {"lake_root"},
             "aws": {"bucket", "prefix", "region", "stack_name", "alert_email", "create_crawler"},
-            "spark": {"master", "app_name", "driver_memory", "shuffle_partitions", "conf"},
+            "spark": {"master", "app_name", "driver_memory", "shuffle_partitions", "conf", "warm"},
             "limits": {"validation_head_bytes", "gold_target_file_mb"},
         },
     )

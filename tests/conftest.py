@@ -44,7 +44,7 @@ def config(lake: Path) -> PipelineConfig:
     """The packaged default config, pointed at the temporary lake, with a small Spark."""
     return load_config(
         None,
-        {"local.lake_root": str(lake), "spark.master": "local[2]", "spark.shuffle_partitions": 2},
+        {"local.lake_root": str(lake), "spark.master": "local[2]", "spark.shuffle_partitions": 2, "spark.warm": False},
         environ={},
     )
 
@@ -54,7 +54,7 @@ def spark() -> Iterator[object]:
     """The one SparkSession of the test run (tests that use it are marked ``spark``)."""
     from retailctl.jobs.spark import build_session
 
-    session = build_session(SparkSettings(master="local[2]", shuffle_partitions=2, driver_memory="1g"))
+    session = build_session(SparkSettings(master="local[2]", shuffle_partitions=2, driver_memory="1g", warm=False))
     yield session
     session.stop()
 

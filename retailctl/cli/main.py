@@ -19,6 +19,7 @@ from retailctl.cli.commands import (
     replay,
     silver,
     smoke,
+    spark,
     status,
     validate,
 )
@@ -107,7 +108,7 @@ def main_options(
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), format="%(levelname)s %(name)s: %(message)s")
 
 
-for module in (deploy, ingest, validate, silver, gold, replay, audit, status, smoke):
+for module in (deploy, ingest, validate, silver, gold, replay, audit, status, smoke, spark):
     module.register(app)
 
 

@@ -111,15 +111,53 @@ def class_data_archive(java_home: str, java_options: str, classpath: list[Path])
     every_option = f"{java_options} {os.environ.get('JAVA_TOOL_OPTIONS', '')}"
     if any(option in every_option for option in _OPTIONS_WITHOUT_ARCHIVE):
         return None
-    digest = hashlib.sha256(java_options.encode())
-    release = home / "release"
-    digest.update(release.read_bytes() if release.is_file() else str(home).encode())
+    digest = runtime_digest(home, java_options, classpath)
+    return ClassDataArchive(path=cache_dir() / "jvm" / f"spark-{digest}.jsa", java_home=home)
+
+
+def runtime_digest(java_home: Path, text: str, classpath: list[Path]) -> str:
+    """A short digest of ``text``, the Java runtime and every jar on ``classpath`` (path, size, time)."""
+    digest = hashlib.sha256(text.encode())
+    release = java_home / "release"
+    digest.update(release.read_bytes() if release.is_file() else str(java_home).encode())
     for entry in classpath:
         jars = sorted(entry.glob("*.jar")) if entry.is_dir() else [entry]
         for jar in jars:
             stat = jar.stat()
             digest.update(f"{jar}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    return ClassDataArchive(path=cache_dir() / "jvm" / f"spark-{digest.hexdigest()[:16]}.jsa", java_home=home)
+    return digest.hexdigest()[:16]
+
+
+def driver_classpath(conf: dict[str, str]) -> list[Path]:
+    """The jars a driver JVM started with ``conf`` loads: Spark's and ``spark.driver.extraClassPath``."""
+    extra = conf.get("spark.driver.extraClassPath", "").split(os.pathsep)
+    return [spark_jars(), *(Path(entry) for entry in extra if entry)]
+
+
+def spark_jars() -> Path:
+    """The directory of Spark's jars: ``$SPARK_HOME/jars``, else pyspark's own."""
+    home = os.environ.get("SPARK_HOME")
+    if home:
+        return Path(home) / "jars"
+    import pyspark
+
+    return Path(pyspark.__file__).parent / "jars"
+
+
+def add_class_data_archive(java_home: str, conf: dict[str, str]) -> ClassDataArchive | None:
+    """Add the class-data archive's options to the driver JVM's (in ``conf``); None when there is none to use."""
+    options = conf.get("spark.driver.extraJavaOptions", "")
+    archive = class_data_archive(java_home, options, driver_classpath(conf))
+    if archive is None:
+        return None
+    try:
+        archive.path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    conf["spark.driver.extraJavaOptions"] = f"{options} {archive.java_options()}".strip()
+    if archive.present:
+        archive.mark_used()
+    return archive
 
 
 _OPTIONS_WITHOUT_ARCHIVE = ("-XX:SharedArchiveFile", "-XX:ArchiveClassesAtExit", "-Xshare", "FlightRecord")
@@ -137,13 +175,21 @@ def _publish_archive(archive: ClassDataArchive) -> None:
     if active is not None:
         active.stop()
     proc: subprocess.Popen[bytes] | None = getattr(SparkContext._gateway, "proc", None)
-    if proc is None or proc.stdin is None:
-        return
-    proc.stdin.close()  # the gateway JVM exits at end of input, writing the archive on its way out
+    if proc is not None:
+        stop_gateway_jvm(proc, archive)
+
+
+def stop_gateway_jvm(proc: subprocess.Popen[bytes], archive: ClassDataArchive | None) -> None:
+    """End a gateway JVM this process launched, letting it write ``archive`` when it is dumping one."""
+    if proc.stdin is not None:
+        proc.stdin.close()  # the gateway JVM exits at end of input, writing the archive on its way out
     try:
         proc.wait(timeout=ARCHIVE_DUMP_SECONDS)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+    if archive is None or archive.present:
+        return
     pending = archive.pending
     if proc.returncode == 0 and pending.is_file() and pending.stat().st_size > 0:
         os.replace(pending, archive.path)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retailctl.config import SparkSettings
-from retailctl.jobs import jvm
+from retailctl.jobs import jvm, warm
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -77,8 +76,18 @@ def session_conf(settings: SparkSettings, input_bytes: int = 0) -> dict[str, str
     return conf
 
 
+def warm_jvm_conf(settings: SparkSettings) -> dict[str, str]:
+    """The settings of a warm JVM for ``settings`` (see :mod:`retailctl.jobs.warm`): being long-lived, it keeps
+    the optimizing compiler."""
+    return session_conf(settings, FULL_JIT_INPUT_BYTES)
+
+
 def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession:
-    """Get or create the SparkSession the config describes, quiet and in UTC (``input_bytes``: see :func:`session_conf`)."""
+    """Get or create the SparkSession the config describes, quiet and in UTC (``input_bytes``: see :func:`session_conf`).
+
+    A local session lives in the warm JVM of :mod:`retailctl.jobs.warm` when one for these settings runs
+    and is free (and ``settings.warm``), else in a JVM of its own.
+    """
     java_home = jvm.ensure_java()
     os.environ.setdefault("PYSPARK_PYTHON", _python())
     from pyspark import SparkContext
@@ -88,8 +97,8 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
     archive = None
     if settings.master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        if SparkContext._gateway is None:
-            archive = _class_data_archive(java_home, conf)
+        if SparkContext._gateway is None and not (settings.warm and warm.connect(java_home, warm_jvm_conf(settings))):
+            archive = jvm.add_class_data_archive(java_home, conf)
     builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -98,32 +107,6 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
         jvm.publish_archive_at_exit(archive)
     session.sparkContext.setLogLevel("ERROR")
     return session
-
-
-def _class_data_archive(java_home: str, conf: dict[str, str]) -> jvm.ClassDataArchive | None:
-    """Add the class-data archive's options to the driver JVM's (in ``conf``); None when there is none to use."""
-    options = conf.get("spark.driver.extraJavaOptions", "")
-    classpath = [_spark_jars(), *(Path(entry) for entry in conf.get("spark.driver.extraClassPath", "").split(os.pathsep) if entry)]
-    archive = jvm.class_data_archive(java_home, options, classpath)
-    if archive is None:
-        return None
-    try:
-        archive.path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    conf["spark.driver.extraJavaOptions"] = f"{options} {archive.java_options()}".strip()
-    if archive.present:
-        archive.mark_used()
-    return archive
-
-
-def _spark_jars() -> Path:
-    home = os.environ.get("SPARK_HOME")
-    if home:
-        return Path(home) / "jars"
-    import pyspark
-
-    return Path(pyspark.__file__).parent / "jars"
 
 
 def _python() -> str:
