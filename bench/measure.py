@@ -39,14 +39,16 @@ class Sample:
 class TreeWatcher:
     """Samples a process tree: the peak of its summed RSS, and the CPU seconds each member has used."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, also: Sequence[int] = ()) -> None:
         self.root = psutil.Process(pid)
+        self.also = [psutil.Process(other) for other in also]
         self.peak_rss = 0
         self.cpu_by_pid: dict[tuple[int, float], float] = {}
+        self.cpu_before = {(other.pid, other.create_time()): _cpu(other) for other in self.also}
 
     def sample(self) -> None:
         try:
-            members = [self.root, *self.root.children(recursive=True)]
+            members = [self.root, *self.root.children(recursive=True), *self.also]
         except psutil.NoSuchProcess:
             return
         rss = 0
@@ -54,8 +56,8 @@ class TreeWatcher:
             try:
                 with member.oneshot():
                     rss += member.memory_info().rss
-                    times = member.cpu_times()
-                    self.cpu_by_pid[(member.pid, member.create_time())] = times.user + times.system
+                    identity = (member.pid, member.create_time())
+                    self.cpu_by_pid[identity] = _cpu(member) - self.cpu_before.get(identity, 0.0)
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
         self.peak_rss = max(self.peak_rss, rss)
@@ -66,11 +68,17 @@ class TreeWatcher:
         return sum(self.cpu_by_pid.values())
 
 
-def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 3600) -> Sample:
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 3600, also: Sequence[int] = ()) -> Sample:
     """Run ``argv`` to completion, sampling its tree's RSS every ~50 ms; the child may write a result JSON.
 
     The child learns where to write it from ``$BENCH_RESULT``; commands that do not write one (the
-    retailctl CLI) get their exit code and the tail of their output recorded instead.
+    retailctl CLI) get their exit code and the tail of their output recorded instead. ``also``: processes
+    outside the tree that work for it (a warm JVM), counted in its memory and CPU time.
     """
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         result_path = Path(scratch) / "result.json"
@@ -80,7 +88,7 @@ def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout:
         with stderr_path.open("wb") as stderr:
             started = time.perf_counter()
             child = subprocess.Popen(argv, cwd=REPO, env=child_env, stdout=subprocess.DEVNULL, stderr=stderr)
-            watcher = TreeWatcher(child.pid)
+            watcher = TreeWatcher(child.pid, also)
             deadline = started + timeout
             while child.poll() is None:
                 watcher.sample()
@@ -95,9 +103,9 @@ def run_command(argv: Sequence[str], env: dict[str, str] | None = None, timeout:
     return Sample(wall, watcher.peak_rss, returncode, watcher.cpu_seconds, result, tail if returncode else "")
 
 
-def run_stage(stage: str, params: dict[str, Any], env: dict[str, str] | None = None) -> Sample:
-    """Run ``bench.child <stage>`` with ``params`` in a fresh Python (and, for Spark, a fresh JVM)."""
-    return run_command([sys.executable, "-m", "bench.child", stage, json.dumps(params)], env)
+def run_stage(stage: str, params: dict[str, Any], env: dict[str, str] | None = None, also: Sequence[int] = ()) -> Sample:
+    """Run ``bench.child <stage>`` with ``params`` in a fresh Python (and, for Spark, a fresh JVM unless ``env`` lets it use a warm one)."""
+    return run_command([sys.executable, "-m", "bench.child", stage, json.dumps(params)], env, also=also)
 
 
 def summarize(samples: Sequence[Sample], rows: int, seconds_key: str | None = None) -> dict[str, Any]:

@@ -7,8 +7,11 @@ import importlib
 import json
 import os
 import shutil
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from bench.data import (
     place_and_validate,
     snapshot,
 )
-from bench.measure import Sample, run_command, run_stage, summarize
+from bench.measure import REPO, Sample, run_command, run_stage, summarize
 from retailctl.config import PipelineConfig, load_config
 
 ENTRY_POINTS = {
@@ -73,6 +76,19 @@ def file_counts(result: Any) -> dict[str, int]:
 
     walk(result)
     return totals
+
+
+@dataclass(frozen=True)
+class Jvm:
+    """Where a stage's Spark runs: a JVM of its own (cold), or the warm JVM ``retailctl spark start`` keeps."""
+
+    env: dict[str, str]
+    pids: tuple[int, ...] = ()
+    """The warm JVM's processes: outside the measured tree, counted in its memory and CPU time."""
+    suffix: str = ""
+
+
+COLD = Jvm({"RETAILCTL_SPARK_WARM": "false"})
 
 
 class Bench:
@@ -202,25 +218,26 @@ class Bench:
         self.measure("spark_baseline_large", f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}",
                      source.rows, once)
 
-    def gold_full(self, silver_lake: Path, gold_lake: Path) -> None:
+    def gold_full(self, silver_lake: Path, gold_lake: Path | None, jvm: Jvm = COLD) -> None:
         large = self.inputs.large
         lake = self.work / "lake"
-        label = f"gold full, {human(large.rows)}"
+        name, label = "gold_full" + jvm.suffix, f"gold full, {human(large.rows)}" + _label(jvm)
         if not silver_lake.is_dir():
-            self.stages["gold_full"] = {"label": label, "rows": large.rows, "status": "not available",
-                                        "note": "needs the silver lake of the large file"}
+            self.stages[name] = {"label": label, "rows": large.rows, "status": "not available",
+                                 "note": "needs the silver lake of the large file"}
             return
 
         def once(_: int) -> Sample:
             snapshot(silver_lake, lake)
-            return run_stage("gold", {"lake": str(lake), "full": True})
+            return run_stage("gold", {"lake": str(lake), "full": True}, jvm.env, jvm.pids)
 
-        samples = self.measure("gold_full", label, large.rows, once, needs="gold", reference_stage="duckdb_gold")
-        if samples and self.stages["gold_full"]["status"] == "ok":
+        samples = self.measure(name, label, large.rows, once, needs="gold", reference_stage="duckdb_gold")
+        if samples and self.stages[name]["status"] == "ok":
             duck = self.reference_counts.get("duckdb_gold", {}).get("gold_rows")
-            self.gold_checks("gold_full", label, lake, duck, int(large.stats["expected_distinct_keys"]))
-            shutil.rmtree(gold_lake, ignore_errors=True)
-            lake.rename(gold_lake)
+            self.gold_checks(name, label, lake, duck, int(large.stats["expected_distinct_keys"]))
+            if gold_lake is not None:
+                shutil.rmtree(gold_lake, ignore_errors=True)
+                lake.rename(gold_lake)
 
     def gold_checks(self, name: str, label: str, lake: Path, duck: int | None, expected: int) -> None:
         table = lake / "gold" / self.config.dataset.gold_table
@@ -238,44 +255,82 @@ class Bench:
         if samples and samples[-1].ok:
             self.reference_counts["duckdb_gold"] = self.stages["duckdb_gold"]["counts"] = samples[-1].result["result"]
 
-    def gold_incremental(self, gold_lake: Path) -> None:
-        new_day = self.inputs.new_day
-        label = f"gold incremental: 1 new day ({human(new_day.rows)}) on a {self.sizes.days}-day lake"
+    def incremental_base(self, gold_lake: Path) -> Path | str:
+        """The gold lake of the full compaction with one new day in silver (made once); why not, as text."""
         base = self.work / "lake_incremental_base"
-        lake = self.work / "lake"
+        if base.is_dir():
+            return base
         if not gold_lake.is_dir():
-            self.stages["gold_incremental"] = {"label": label, "rows": new_day.rows, "status": "not available",
-                                               "note": "needs the gold lake of the full compaction"}
-            return
+            return "needs the gold lake of the full compaction"
         snapshot(gold_lake, base)
-        place_and_validate(base, [new_day], self.config)
-        setup = run_stage("silver", {"lake": str(base)})
+        place_and_validate(base, [self.inputs.new_day], self.config)
+        setup = run_stage("silver", {"lake": str(base)}, COLD.env)
         if not setup.ok:
-            self.stages["gold_incremental"] = {"label": label, "rows": new_day.rows, "status": "failed",
-                                               "note": f"set-up silver of the new day failed: {setup.result.get('error')}"}
+            shutil.rmtree(base, ignore_errors=True)
+            return f"set-up silver of the new day failed: {setup.result.get('error')}"
+        return base
+
+    def gold_incremental(self, gold_lake: Path, jvm: Jvm = COLD) -> None:
+        new_day = self.inputs.new_day
+        name = "gold_incremental" + jvm.suffix
+        label = f"gold incremental: 1 new day ({human(new_day.rows)}) on a {self.sizes.days}-day lake" + _label(jvm)
+        lake = self.work / "lake"
+        base = self.incremental_base(gold_lake)
+        if isinstance(base, str):
+            self.stages[name] = {"label": label, "rows": new_day.rows, "status": "not available", "note": base}
             return
 
         def once(_: int) -> Sample:
             snapshot(base, lake)
-            return run_stage("gold", {"lake": str(lake), "full": False})
+            return run_stage("gold", {"lake": str(lake), "full": False}, jvm.env, jvm.pids)
 
-        samples = self.measure("gold_incremental", label, new_day.rows, once, needs="gold")
-        if samples and self.stages["gold_incremental"]["status"] == "ok":
+        samples = self.measure(name, label, new_day.rows, once, needs="gold")
+        if samples and self.stages[name]["status"] == "ok":
             expected = int(self.inputs.large.stats["expected_distinct_keys"]) + int(new_day.stats["expected_distinct_keys"])
-            self.gold_checks("gold_incremental", label, lake, None, expected)
+            self.gold_checks(name, label, lake, None, expected)
 
-    def ingest(self) -> None:
+    def ingest(self, jvm: Jvm = COLD) -> None:
         source = self.inputs.ingest
         lake = self.work / "ingest_lake"
-        executable = Path(sys.executable).with_name("retailctl")
-        command = [str(executable)] if executable.exists() else [sys.executable, "-m", "retailctl"]
 
         def once(_: int) -> Sample:
             fresh_dir(lake)
-            return run_command([*command, "ingest", str(source.path)], {"RETAILCTL_LAKE": str(lake)})
+            return run_command([*RETAILCTL, "ingest", str(source.path)], {"RETAILCTL_LAKE": str(lake), **jvm.env}, also=jvm.pids)
 
-        self.measure("ingest", f"`retailctl ingest` of {human(source.rows)}, start to exit", source.rows, once,
-                     needs="validation")
+        self.measure("ingest" + jvm.suffix, f"`retailctl ingest` of {human(source.rows)}, start to exit" + _label(jvm),
+                     source.rows, once, needs="validation")
+
+    def warm(self) -> None:
+        """Gold full, gold incremental and ingest again, each command using the warm JVM of `retailctl spark start`."""
+        with warm_jvm() as jvm:
+            self.gold_full(self.work / "lake_silver_large", None, jvm)
+            self.gold_incremental(self.work / "lake_gold_large", jvm)
+            self.ingest(jvm)
+
+
+_CLI = Path(sys.executable).with_name("retailctl")
+RETAILCTL = [str(_CLI)] if _CLI.exists() else [sys.executable, "-m", "retailctl"]
+
+
+def _label(jvm: Jvm) -> str:
+    return ", warm JVM" if jvm.pids else ""
+
+
+@contextmanager
+def warm_jvm() -> Iterator[Jvm]:
+    """A warm JVM as a user starts it (warm-up included), stopped afterwards; its processes and the setting that uses it."""
+    env = {"RETAILCTL_SPARK_WARM": "true"}
+    started = subprocess.run([*RETAILCTL, "--json", "spark", "start"], env={**os.environ, **env}, capture_output=True,
+                             text=True, check=True, cwd=REPO)
+    running = json.loads(started.stdout)
+    print(f"  warm JVM pid {running['jvm_pid']}: "
+          + ("already running (left running afterwards)" if running["already_running"] else
+             f"ready after {running['ready_after_seconds']} s (warm-up {running['warm_up_seconds']} s)"), flush=True)
+    try:
+        yield Jvm(env, (running["pid"], running["jvm_pid"]), "_warm")
+    finally:
+        if not running["already_running"]:
+            subprocess.run([*RETAILCTL, "spark", "stop"], env={**os.environ, **env}, capture_output=True, check=False, cwd=REPO)
 
 
 def _reference(bench: Bench) -> None:
@@ -298,6 +353,7 @@ GROUPS: dict[str, Callable[[Bench], None]] = {
     "baseline": Bench.spark_baseline,
     "many": lambda bench: bench.silver("silver_many", bench.inputs.many, None),
     "ingest": Bench.ingest,
+    "warm": Bench.warm,
 }
 """Stage groups in the order they run (``--only`` picks some); DuckDB first, so silver can compare counts."""
 
@@ -335,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         small_rows, large_rows, files, file_rows = (int(v) for v in args.sizes.split(","))
         sizes = Sizes("custom", small_rows, large_rows, files, file_rows, QUICK.validation_bytes // 16)
     started = datetime.now(UTC)
+    os.environ.update(COLD.env)
     print(f"bench ({sizes.mode}): generating inputs in {args.data / sizes.mode}", flush=True)
     inputs = ensure_inputs(sizes, args.data)
     work = fresh_dir(args.data / sizes.mode / "work")

@@ -34,16 +34,26 @@ def start_command(
     state = app_state(ctx)
     java_home, conf = _warm_conf(state)
     began = time.monotonic()
-    running = warm.start(java_home, conf, idle_minutes * 60)
-    warmed = _warm_up(state, java_home, conf) if warm_up else None
+    already = warm.find(warm.launch_key(java_home, conf))
+    running = already or warm.start(java_home, conf, idle_minutes * 60)
+    warmed = _warm_up(state, java_home, conf) if warm_up and already is None else None
     if state.json:
-        emit_json({**running.public(), "ready_after_seconds": round(time.monotonic() - began, 3), "warm_up_seconds": warmed})
+        emit_json(
+            {
+                **running.public(),
+                "already_running": already is not None,
+                "ready_after_seconds": round(time.monotonic() - began, 3),
+                "warm_up_seconds": warmed,
+            }
+        )
         return
+    idle = running.idle_seconds // 60
     console.print(
-        f"warm Spark JVM [green]ready[/] (pid {running.jvm_pid}, driver memory {running.settings.get('spark.driver.memory', '?')}, "
-        + (f"stops after {idle_minutes} idle minute(s)" if idle_minutes else "runs until `retailctl spark stop`")
+        ("warm Spark JVM already running" if already else "warm Spark JVM [green]ready[/]")
+        + f" (pid {running.jvm_pid}, driver memory {running.settings.get('spark.driver.memory', '?')}, "
+        + (f"stops after {idle} idle minute(s)" if idle else "runs until `retailctl spark stop`")
         + (f", warmed up in {warmed:.1f} s" if warmed is not None else "")
-        + "): local commands with these JVM settings now use it, one at a time."
+        + "): local commands with these JVM settings use it, one at a time."
     )
 
 
@@ -64,7 +74,10 @@ def stop_command(
     elif not targets:
         console.print("No warm Spark JVM is running" + ("." if every else " for this config's JVM settings."))
     else:
-        console.print(f"Stopped warm Spark JVM(s): {', '.join(map(str, stopped)) or 'none'}" + (f"; still running: {left}" if left else ""))
+        console.print(
+            f"Stopped warm Spark JVM(s): {', '.join(map(str, stopped)) or 'none'}"
+            + (f"; still running: {', '.join(map(str, left))} (each stops once the command using it ends)" if left else "")
+        )
     if left:
         raise typer.Exit(EXIT_FAILED)
 
