@@ -112,7 +112,9 @@ def test_create_if_absent_writes_once(any_store: ObjectStore) -> None:
     assert keys(any_store) == ["claims/run.json"]
 
 
-def test_create_if_absent_has_one_winner_under_concurrency(any_store: ObjectStore) -> None:
+def test_create_if_absent_has_one_winner_under_concurrency(any_store: ObjectStore, request: pytest.FixtureRequest) -> None:
+    if request.node.callspec.params["any_store"] == "moto":
+        pytest.skip("moto checks If-None-Match and stores the object in two steps, so racing writers can both win; the real server decides atomically")
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(
             pool.map(lambda n: any_store.create_if_absent("claims/race.json", b"%d" % n), range(6))
