@@ -246,6 +246,21 @@ def connect(java_home: str, conf: dict[str, str]) -> bool:
     if warm is None or gateway is None:
         _unlock(lock)
         return False
+    lease = _Lease(lock, gateway)
+    try:
+        _take_over(gateway)
+    except Exception as exc:
+        log.info("the warm Spark JVM could not be used (%s); this command starts its own", exc)
+        lease.release()
+        return False
+    _lease = lease
+    atexit.register(release)
+    log.info("using the warm Spark JVM (pid %s)", warm.jvm_pid)
+    return True
+
+
+def _take_over(gateway: Any) -> None:
+    """Make ``gateway`` PySpark's, stopping a SparkContext that a command which died left in the JVM."""
     from pyspark import SparkContext
 
     SparkContext._ensure_initialized(gateway=gateway)
@@ -253,10 +268,6 @@ def connect(java_home: str, conf: dict[str, str]) -> bool:
     if left_behind.isDefined():
         log.info("stopping a SparkContext a previous command left in the warm JVM")
         left_behind.get().stop()
-    _lease = _Lease(lock, gateway)
-    atexit.register(release)
-    log.info("using the warm Spark JVM (pid %s)", warm.jvm_pid)
-    return True
 
 
 def release() -> None:
