@@ -96,10 +96,12 @@ def test_local_writes_set_permissions_without_chmod_processes(spark: Any, tmp_pa
     assert not list((tmp_path / "out").rglob("*.crc"))
 
 
-def test_a_large_local_input_keeps_the_optimizing_compiler() -> None:
+def test_a_large_local_input_keeps_the_optimizing_compiler_and_g1() -> None:
     from retailctl.config import SparkSettings
     from retailctl.jobs.spark import FULL_JIT_INPUT_BYTES, session_conf
 
     settings = SparkSettings(master="local[2]")
-    assert "-XX:TieredStopAtLevel=1" in session_conf(settings)["spark.driver.extraJavaOptions"]
-    assert "-XX:TieredStopAtLevel=1" not in session_conf(settings, FULL_JIT_INPUT_BYTES)["spark.driver.extraJavaOptions"]
+    small = session_conf(settings)["spark.driver.extraJavaOptions"].split()
+    large = session_conf(settings, FULL_JIT_INPUT_BYTES)["spark.driver.extraJavaOptions"].split()
+    assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(small)
+    assert not {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} & set(large)
