@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,15 @@ def test_an_idle_warm_jvm_stops_itself_and_stop_ends_one_at_once() -> None:
     assert not idle.alive and warm.find(idle.key) is None
     kept = warm.start(jvm.ensure_java(), conf, idle_seconds=0)
     assert warm.stop(kept) and not kept.alive and warm.find(kept.key) is None
+
+
+@pytest.mark.spark
+def test_two_starts_at_once_share_one_jvm() -> None:
+    conf = warm_jvm_conf(SparkSettings(master="local[1]", driver_memory="650m"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda _: warm.start(jvm.ensure_java(), conf, idle_seconds=0), range(2))
+    assert first.jvm_pid == second.jvm_pid and first.alive
+    assert warm.stop(first) and warm.find(first.key) is None
 
 
 def test_the_key_covers_what_a_running_jvm_cannot_change() -> None:

@@ -57,6 +57,9 @@ LAUNCH_SETTINGS = (
 START_SECONDS = 180
 """How long ``start`` waits for the JVM to be ready."""
 
+ANOTHER_SUPERVISOR = 3
+"""The supervisor's exit code when another one already keeps a JVM for the same key."""
+
 _POLL_SECONDS = 1.0
 _GATEWAY_BINDINGS = ["j", "t", "GATEWAY_SERVER"]
 """Py4J's own objects in the gateway; every other binding is an object a command created."""
@@ -118,6 +121,7 @@ class _Paths:
     info: Path
     lock: Path
     log: Path
+    supervisor: Path
 
 
 def warm_dir() -> Path:
@@ -127,7 +131,7 @@ def warm_dir() -> Path:
 
 def _paths(key: str) -> _Paths:
     base = warm_dir()
-    return _Paths(base / f"{key}.json", base / f"{key}.lock", base / f"{key}.log")
+    return _Paths(base / f"{key}.json", base / f"{key}.lock", base / f"{key}.log", base / f"{key}.supervisor")
 
 
 def launch_settings(conf: dict[str, str]) -> dict[str, str]:
@@ -174,9 +178,9 @@ def start(java_home: str, conf: dict[str, str], idle_seconds: int) -> WarmJvm:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         ready = find(key)
-        if ready is not None and ready.pid == supervisor.pid:
-            return ready
-        if supervisor.poll() is not None:
+        if ready is not None and (ready.pid == supervisor.pid or supervisor.poll() is not None):
+            return ready  # this start's supervisor, or the one a concurrent start launched first
+        if supervisor.poll() is not None and supervisor.returncode != ANOTHER_SUPERVISOR:
             raise EnvironmentProblem(f"the warm Spark JVM did not start (exit {supervisor.returncode}); its log {paths.log} ends:\n{_tail(paths.log)}")
         time.sleep(0.2)
     supervisor.terminate()
@@ -361,11 +365,22 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 def serve(key: str, conf: dict[str, str], idle_seconds: int) -> int:
-    """The supervisor: launch the gateway JVM, announce it, and end it when told to or idle for ``idle_seconds``."""
+    """The supervisor: launch the gateway JVM, announce it, and end it when told to or idle for ``idle_seconds``.
+
+    One supervisor per key: a second one (two starts at once) exits with :data:`ANOTHER_SUPERVISOR`.
+    """
+    paths = _paths(key)
+    with _try_lock(paths.supervisor) as owner:
+        if owner is None:
+            _say("another supervisor keeps a JVM for these settings")
+            return ANOTHER_SUPERVISOR
+        return _supervise(paths, key, conf, idle_seconds)
+
+
+def _supervise(paths: _Paths, key: str, conf: dict[str, str], idle_seconds: int) -> int:
     from pyspark import SparkConf
     from pyspark.java_gateway import launch_gateway
 
-    paths = _paths(key)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.set())
