@@ -156,3 +156,10 @@ def test_spark_warm_is_a_config_setting_with_an_environment_override(tmp_path: P
     assert load_config(None, environ={}).spark.warm is True
     assert load_config(None, environ={"RETAILCTL_SPARK_WARM": "off"}).spark.warm is False
     assert load_config(_settings_yaml(tmp_path / "pipeline.yaml", warm=False), environ={}).spark.warm is False
+
+
+def test_a_warm_jvm_is_for_local_spark_only(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAILCTL_SPARK_MASTER", "spark://cluster:7077")
+    started = cli("spark", "start")
+    assert started.exit_code == 2 and "local Spark only" in started.output
+    assert cli("spark", "status").exit_code == 0

@@ -88,7 +88,7 @@ def status_command(ctx: typer.Context) -> None:
     from retailctl.jobs import warm
 
     state = app_state(ctx)
-    key = _warm_key(state)
+    key = _warm_key(state) if state.config.spark.master.startswith("local") else None
     found = [{**item.public(), "used_by_this_config": item.key == key} for item in warm.running()]
     if state.json:
         emit_json({"warm_jvms": found, "enabled": state.config.spark.warm})
