@@ -307,15 +307,23 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _lock_now(path: Path) -> IO[bytes] | None:
-    """Take the lock file without waiting and mark the moment (its time is the JVM's last use); None if taken."""
+def _flock_now(path: Path) -> IO[bytes] | None:
+    """The lock file, locked without waiting; None when another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("ab")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
         return None
-    os.utime(path)
+    return handle
+
+
+def _lock_now(path: Path) -> IO[bytes] | None:
+    """Take the lock and mark the moment (the lock file's time is the JVM's last use); None if taken."""
+    handle = _flock_now(path)
+    if handle is not None:
+        os.utime(path)
     return handle
 
 
@@ -328,14 +336,12 @@ def _unlock(handle: IO[bytes]) -> None:
 @contextlib.contextmanager
 def _try_lock(path: Path) -> Iterator[IO[bytes] | None]:
     """The lock for the duration of the block without marking a use; None if taken."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            yield None
-            return
+    handle = _flock_now(path)
+    try:
         yield handle
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 def _read_info(path: Path) -> WarmJvm | None:
