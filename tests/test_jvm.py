@@ -105,3 +105,17 @@ def test_a_large_local_input_keeps_the_optimizing_compiler_and_g1() -> None:
     large = session_conf(settings, FULL_JIT_INPUT_BYTES)["spark.driver.extraJavaOptions"].split()
     assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(small)
     assert not {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} & set(large)
+
+
+def test_generated_methods_of_any_size_only_where_the_jvm_compiles_them() -> None:
+    from retailctl.config import SparkSettings
+    from retailctl.jobs.spark import COMPILE_HUGE_METHODS, FULL_JIT_INPUT_BYTES, session_conf
+
+    def limit(settings: SparkSettings, input_bytes: int = 0) -> str:
+        return session_conf(settings, input_bytes)["spark.sql.codegen.hugeMethodLimit"]
+
+    local = SparkSettings(master="local[2]")
+    assert COMPILE_HUGE_METHODS in session_conf(local)["spark.driver.extraJavaOptions"].split()
+    assert limit(local) == limit(local, FULL_JIT_INPUT_BYTES) == "65535"
+    assert limit(SparkSettings(master="local[2]", conf=(("spark.driver.extraJavaOptions", "-Dx=1"),))) == "8000"
+    assert limit(SparkSettings(master="spark://cluster:7077")) == "8000"

@@ -66,10 +66,6 @@ if TYPE_CHECKING:
 Checkpoint = Callable[[str], None]
 STAGE = "silver"
 _SPARK_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*(/[A-Za-z0-9][A-Za-z0-9._\- ]*)*$")
-SILVER_SQL_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
-"""Settings for the silver jobs only. The rule checks make generated methods larger than the 8,000
-bytes of bytecode the JVM still JIT-compiles; above this limit Spark splits them instead of leaving
-them interpreted (measured on 1M rows: the main pass about twice as fast)."""
 _PARTITION_DIR = re.compile(r"^(?P<name>[^=/]+)=(?P<value>[^/]+)/(?P<file>[^/]+)$")
 
 
@@ -158,10 +154,7 @@ def run_silver(
         except FileRejected as problem:
             results.append(_reject_whole(store, name, _record_run_id(store, name), problem, started))
     if inputs:
-        with _session_settings(spark, SILVER_SQL_CONF):
-            results.extend(
-                _run_with_fallback(spark, store, config, inputs, batch_run_id, checkpoint or _no_checkpoint, started)
-            )
+        results.extend(_run_with_fallback(spark, store, config, inputs, batch_run_id, checkpoint or _no_checkpoint, started))
     order = {name: index for index, name in enumerate(names)}
     ordered = tuple(sorted(results, key=lambda result: order.get(result.file, len(order))))
     return SilverBatchResult(batch_run_id=batch_run_id, files=ordered, seconds=round(time.monotonic() - started, 3))

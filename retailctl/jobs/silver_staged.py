@@ -89,7 +89,7 @@ def stage_rejects(
     with tempfile.TemporaryDirectory(prefix="retailctl-rejects-") as scratch:
         with _RejectFiles(Path(scratch)) as outputs:
             for run_id, line, detail in _staged_rejects(store, staged):
-                record = {"source_file": files[run_id], "line_number": line, **json.loads(detail),
+                record = {"source_file": files[run_id], "line_number": line, **json.loads(detail, strict=False),
                           "ingest_run_id": run_id, "rejected_at": stamp}
                 counted = _stats_of(stats, run_id)
                 counted.rows_rejected += 1

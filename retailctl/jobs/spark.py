@@ -19,6 +19,7 @@ BASE_CONF: dict[str, str] = {
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.sources.partitionOverwriteMode": "static",
     "spark.sql.optimizer.windowGroupLimitThreshold": "-1",
+    "spark.sql.codegen.hugeMethodLimit": "8000",
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
     "spark.hadoop.parquet.enable.summary-metadata": "false",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
@@ -28,13 +29,29 @@ BASE_CONF: dict[str, str] = {
 
 ``windowGroupLimitThreshold`` -1: gold keeps the first row of each key, and Spark 3.5 would first sort every
 row by key on the map side to drop the rest early. With few rows per key (re-sent rows are the exception)
-that sort buys nothing: gold full on 5M rows took 67 s of task CPU time without it, 70 s with it (two runs each)."""
+that sort buys nothing: gold full on 5M rows took 67 s of task CPU time without it, 70 s with it (two runs each).
 
-LOCAL_JVM_OPTIONS = "-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+``hugeMethodLimit`` 8000: a JVM with default flags never JIT-compiles a method of more than 8,000 bytes of
+bytecode, and silver's checks make one; above this limit Spark runs that part of the query operator by
+operator instead of leaving it interpreted (the main pass about twice as fast on 1M rows). A local JVM
+compiles such methods (see :data:`LOCAL_CONF`)."""
+
+COMPILE_HUGE_METHODS = "-XX:-DontCompileHugeMethods"
+"""A local JVM compiles methods of any size, and Spark's ``hugeMethodLimit`` is lifted with it, so silver's
+main pass stays one compiled loop; run operator by operator, every step copies each row in full (silver on
+5M rows, cold: 64-69 s instead of 72-85 s, task CPU 81-84 s instead of 98-115 s, with the timestamp and
+reasons changes of the same commit)."""
+
+LARGE_INPUT_JVM_OPTIONS = f"-Duser.timezone=UTC {COMPILE_HUGE_METHODS}"
+
+LOCAL_JVM_OPTIONS = f"{LARGE_INPUT_JVM_OPTIONS} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 """A short local run's JVM is cold: the C1 compiler alone warms up far sooner (a 1k-row ingest: 13 s with
 it, 18 s without), and the serial collector costs less to start and run than G1 on a small heap (the
 same ingest, medians of nine alternating runs: 11.6 s against 12.4 s; gold incremental on a 5M-row lake
 unchanged). A class-data archive is added to these (see :mod:`retailctl.jobs.jvm`)."""
+
+HUGE_METHOD_LIMIT = 65535
+"""Spark's own default: no generated method is too large when the JVM compiles them all."""
 
 FULL_JIT_INPUT_BYTES = 16 * 1024 * 1024
 """From this much input on, the local JVM keeps its optimizing (C2) compiler: silver on 500k rows (37 MiB)
@@ -70,11 +87,14 @@ def session_conf(settings: SparkSettings, input_bytes: int = 0) -> dict[str, str
     if settings.master.startswith("local"):
         conf.update(LOCAL_CONF)
         if input_bytes >= FULL_JIT_INPUT_BYTES:
-            conf["spark.driver.extraJavaOptions"] = BASE_CONF["spark.driver.extraJavaOptions"]
+            conf["spark.driver.extraJavaOptions"] = LARGE_INPUT_JVM_OPTIONS
         conf["spark.driver.extraClassPath"] = str(jvm.retailctl_jar())
     conf["spark.sql.shuffle.partitions"] = str(settings.shuffle_partitions)
     conf["spark.driver.memory"] = settings.driver_memory
     conf.update(dict(settings.conf))
+    compiles_huge_methods = COMPILE_HUGE_METHODS in conf.get("spark.driver.extraJavaOptions", "").split()
+    if compiles_huge_methods and "spark.sql.codegen.hugeMethodLimit" not in settings.conf:
+        conf["spark.sql.codegen.hugeMethodLimit"] = str(HUGE_METHOD_LIMIT)
     return conf
 
 

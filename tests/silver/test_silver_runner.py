@@ -262,3 +262,18 @@ def test_file_without_record_is_described_in_place_or_rejected(
     reason = read_json(store, layout.system_reason_key("noheader.csv"))
     assert reason["stage"] == "silver" and reason["reason_code"] != "job_failed"
     assert next(f for f in result.files if f.file == "norecord.csv").rows_valid == 2
+
+
+def test_rejects_keep_quotes_backslashes_and_control_characters_exactly(
+    spark: Any, store: LocalStore, config: PipelineConfig, put_validated: PutValidated
+) -> None:
+    lines = [row(transaction_id="T\\1\x01", product_id='P "q"'), row(transaction_id="T#2", product_id="a\nb\\")]
+    run_id = put_validated("escapes.csv", "\n".join([csv_line(HEADER), *lines]).encode())
+    run_silver(spark, store, config)
+
+    rejects = sorted(reject_records(store, run_id), key=lambda r: r["line_number"])
+    assert [r["raw_row"] for r in rejects] == lines
+    assert [r["transaction_id"] for r in rejects] == ["T\\1\x01", "T#2"]
+    assert [[(reason["rule"], reason["value"]) for reason in r["reject_reason"]] for r in rejects] == [
+        [("pattern", "T\\1\x01")], [("pattern", "T#2")]
+    ]
