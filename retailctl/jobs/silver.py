@@ -459,7 +459,7 @@ def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
     a malformed row is not checked column by column, as its fields are misaligned. The reasons are
     only built for rows that fail something (a few percent), and as text, not an array of structs:
     Spark compiles string functions into the rest of the query, where ``filter`` and ``to_json`` cut
-    it into pieces evaluated one by one (see the runner's docstring).
+    it into pieces evaluated one by one (see :data:`retailctl.jobs.spark.COMPILE_HUGE_METHODS`).
     """
     row_rules = [
         Rule("invalid_utf8", None, F.col(RAW).contains(REPLACEMENT_CHARACTER), "the row has bytes that are not valid UTF-8"),

@@ -34,7 +34,7 @@ that sort buys nothing: gold full on 5M rows took 67 s of task CPU time without 
 ``hugeMethodLimit`` 8000: a JVM with default flags never JIT-compiles a method of more than 8,000 bytes of
 bytecode, and silver's checks make one; above this limit Spark runs that part of the query operator by
 operator instead of leaving it interpreted (the main pass about twice as fast on 1M rows). A local JVM
-compiles such methods (see :data:`LOCAL_CONF`)."""
+compiles such methods (see :data:`COMPILE_HUGE_METHODS`)."""
 
 COMPILE_HUGE_METHODS = "-XX:-DontCompileHugeMethods"
 """A local JVM compiles methods of any size, and Spark's ``hugeMethodLimit`` is lifted with it, so silver's
