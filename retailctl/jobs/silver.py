@@ -433,7 +433,7 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def json_text(value: Column) -> Column:
+def _json_text(value: Column) -> Column:
     """``value`` as a JSON string (``null`` when NULL) built with string functions, which Spark compiles.
 
     Only quotes and backslashes are escaped: control characters stay as they are, so read the result
@@ -447,7 +447,7 @@ def _reason(rule: Rule, value: Column) -> Column:
     """The rule's JSON object ``{"rule", "column", "value", "message"}`` when the row fails it, else NULL."""
     head = json.dumps({"rule": rule.name, "column": rule.column}, separators=(",", ":"))[:-1]
     tail = json.dumps({"message": rule.message}, separators=(",", ":"))[1:]
-    return F.when(rule.failed, F.concat(F.lit(head + ',"value":'), json_text(value), F.lit("," + tail)))
+    return F.when(rule.failed, F.concat(F.lit(head + ',"value":'), _json_text(value), F.lit("," + tail)))
 
 
 def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
@@ -525,8 +525,8 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
         .otherwise(F.lit(REJECT_OUTCOME))
     )
     detail = F.concat(
-        F.lit('{"raw_row":'), json_text(F.col(RAW)),
-        F.lit(f",{json.dumps(dataset.dedup_key)}:"), json_text(F.col(f"_key_{dataset.dedup_key}")),
+        F.lit('{"raw_row":'), _json_text(F.col(RAW)),
+        F.lit(f",{json.dumps(dataset.dedup_key)}:"), _json_text(F.col(f"_key_{dataset.dedup_key}")),
         F.lit(',"reject_reason":'), F.col(REASONS), F.lit("}"),
     )
     return classified.select(
