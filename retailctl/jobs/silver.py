@@ -18,13 +18,15 @@ Design, chosen for speed (see the runner's docstring for what was measured):
   only the lines inside a range are grouped back into one record.
 - A line without quotes is split on the delimiter; a line with quotes goes through ``from_csv``
   (RFC 4180: quoted delimiters, doubled quotes). A wrong number of fields becomes ``malformed_row``.
-- Every rule is a column expression on the trimmed text; each returns a reason or NULL and all
-  reasons of a row are kept. NULLs never pass a rule: a check is ``present AND NOT coalesce(ok, false)``.
+- Every rule is a column expression on the trimmed text, numbered by its place in
+  :func:`dataset_rules`; a row keeps the numbers of all the rules it fails. NULLs never pass a rule: a
+  check is ``present AND NOT coalesce(ok, false)``. The reasons a reader sees (rule, column, value,
+  message) are written from those numbers on the driver, for the rejects only
+  (:class:`retailctl.jobs.silver_staged.RejectReasons`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,7 +47,8 @@ TEXT = "_text"
 RAW = "_raw"
 BLANK = "_blank"
 MALFORMED = "_malformed"
-REASONS = "_reasons"
+FAILED = "_failed"
+VALUES = "_values"
 FIELDS = "_fields"
 PROFILE = "_profile"
 OUTCOME = "_outcome"
@@ -57,7 +60,7 @@ MAX_QUOTED_LINES = 100
 """A quoted field may span at most this many lines; a longer span is a stray quote, not a record."""
 
 REPLACEMENT_CHARACTER = "\ufffd"
-NO_REASONS = "[]"
+NO_FAILURES = "[]"
 _CORRUPT = "_corrupt"
 _TRIM = " \t"
 _WHITESPACE = " \t\n\x0b\f\r"
@@ -385,7 +388,7 @@ def column_rules(spec: ColumnSpec) -> list[Rule]:
     value = F.col(spec.name)
 
     def failed(ok: Column) -> Column:
-        return present & ~F.coalesce(ok, F.lit(False))
+        return present & _not_true(ok)
 
     rules: list[Rule] = []
     if spec.required:
@@ -412,12 +415,12 @@ def column_rules(spec: ColumnSpec) -> list[Rule]:
     if spec.type in ("integer", "decimal"):
         if spec.exclusive_min is not None:
             rules.append(
-                Rule("exclusive_min", spec.name, value.isNotNull() & ~F.coalesce(value > spec.exclusive_min, F.lit(False)),
+                Rule("exclusive_min", spec.name, value.isNotNull() & _not_true(value > spec.exclusive_min),
                      f"{spec.name} must be greater than {_number(spec.exclusive_min)}")
             )
         if spec.min is not None:
             rules.append(
-                Rule("min", spec.name, value.isNotNull() & ~F.coalesce(value >= spec.min, F.lit(False)),
+                Rule("min", spec.name, value.isNotNull() & _not_true(value >= spec.min),
                      f"{spec.name} must be at least {_number(spec.min)}")
             )
     if spec.allowed:
@@ -429,37 +432,35 @@ def column_rules(spec: ColumnSpec) -> list[Rule]:
     return rules
 
 
+def _not_true(ok: Column) -> Column:
+    """True unless ``ok`` is true: a NULL never passes."""
+    return ~ok.eqNullSafe(True)
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _json_text(value: Column) -> Column:
-    """``value`` as a JSON string (``null`` when NULL) built with string functions, which Spark compiles.
+_BACKSLASH = "char(92)"
+_QUOTE = "char(34)"
+
+
+def _json_text_sql(column: str) -> str:
+    """SQL for a column's text as a JSON string (``null`` when NULL), with string functions Spark compiles.
 
     Only quotes and backslashes are escaped: control characters stay as they are, so read the result
-    with ``json.loads(text, strict=False)``.
+    with ``json.loads(text, strict=False)``. SQL text rather than column functions: each of those is a
+    few calls from Python to the JVM, which add up to a second of a silver run's start.
     """
-    escaped = F.replace(F.replace(value, F.lit("\\"), F.lit("\\\\")), F.lit('"'), F.lit('\\"'))
-    return F.when(value.isNull(), F.lit("null")).otherwise(F.concat(F.lit('"'), escaped, F.lit('"')))
+    escaped = f"replace(replace(`{column}`, {_BACKSLASH}, repeat({_BACKSLASH}, 2)), {_QUOTE}, concat({_BACKSLASH}, {_QUOTE}))"
+    return f"CASE WHEN `{column}` IS NULL THEN 'null' ELSE concat({_QUOTE}, {escaped}, {_QUOTE}) END"
 
 
-def _reason(rule: Rule, value: Column) -> Column:
-    """The rule's JSON object ``{"rule", "column", "value", "message"}`` when the row fails it, else NULL."""
-    head = json.dumps({"rule": rule.name, "column": rule.column}, separators=(",", ":"))[:-1]
-    tail = json.dumps({"message": rule.message}, separators=(",", ":"))[1:]
-    return F.when(rule.failed, F.concat(F.lit(head + ',"value":'), _json_text(value), F.lit("," + tail)))
-
-
-def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
-    """Add ``_reasons``: every rule the row fails as a JSON array (``[]`` when valid), NULL for blank lines.
-
-    Expects each column's trimmed text (:func:`text_column`) and typed value (its own name).
+def dataset_rules(dataset: DatasetSpec) -> list[Rule]:
+    """Every rule a record is checked against, in the order :func:`check_rules` numbers them.
 
     ``invalid_utf8`` (a U+FFFD in the line) and ``malformed_row`` (wrong field count) are row rules;
-    a malformed row is not checked column by column, as its fields are misaligned. The reasons are
-    only built for rows that fail something (a few percent), and as text, not an array of structs:
-    Spark compiles string functions into the rest of the query, where ``filter`` and ``to_json`` cut
-    it into pieces evaluated one by one (see :data:`retailctl.jobs.spark.COMPILE_HUGE_METHODS`).
+    a malformed row is not checked column by column, as its fields are misaligned.
     """
     row_rules = [
         Rule("invalid_utf8", None, F.col(RAW).contains(REPLACEMENT_CHARACTER), "the row has bytes that are not valid UTF-8"),
@@ -472,12 +473,21 @@ def check_rules(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
         for spec in dataset.columns
         for rule in column_rules(spec)
     ]
-    rules = [*row_rules, *field_rules]
+    return [*row_rules, *field_rules]
+
+
+def check_rules(df: DataFrame, rules: Sequence[Rule]) -> DataFrame:
+    """Add ``_failed``: the numbers of the ``rules`` the row fails as a JSON array (``[]`` when valid), NULL
+    for blank lines.
+
+    Expects each column's trimmed text (:func:`text_column`) and typed value (its own name). Numbers, not
+    the reasons themselves: the reasons' text is written for the rejects alone, a few percent of the rows,
+    and this expression stays small enough that Spark builds, compiles and runs it quickly.
+    """
     any_failed = reduce(lambda left, right: left | right, [rule.failed for rule in rules])
-    values = [F.lit(None).cast("string")] * len(row_rules) + [F.col(text_column(rule.column or "")) for rule in field_rules]
-    failed = [_reason(rule, value) for rule, value in zip(rules, values, strict=True)]
-    reasons = F.when(any_failed, F.concat(F.lit("["), F.concat_ws(",", *failed), F.lit("]"))).otherwise(F.lit(NO_REASONS))
-    return df.withColumn(REASONS, F.when(~F.col(BLANK), reasons))
+    numbers = F.concat_ws(",", *[F.when(rule.failed, str(number)) for number, rule in enumerate(rules)])
+    failed = F.when(any_failed, F.concat(F.lit("["), numbers, F.lit("]"))).otherwise(NO_FAILURES)
+    return df.withColumn(FAILED, F.when(~F.col(BLANK), failed))
 
 
 def label_files(df: DataFrame, run_ids: Sequence[str], names: Sequence[str], profiles: Sequence[int]) -> DataFrame:
@@ -492,22 +502,24 @@ def label_files(df: DataFrame, run_ids: Sequence[str], names: Sequence[str], pro
     )
 
 
-def classify(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
-    """Typed dataset columns and ``_reasons`` for every record; ``_raw`` and the key text kept for rejects only.
+def classify(df: DataFrame, dataset: DatasetSpec, rules: Sequence[Rule]) -> DataFrame:
+    """Typed dataset columns and ``_failed`` (:func:`check_rules`) for every record; for rejects only, ``_raw``
+    and, unless the row is malformed, ``_values``: the trimmed text of every dataset column as a JSON array.
 
     The runner stages it with :func:`staged_rows`.
     """
     kept = [FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file", RAW, MALFORMED]
     texts = df.select(*kept, *[trimmed(spec.name).alias(text_column(spec.name)) for spec in dataset.columns])
     typed_values = with_timestamp_parts(texts, dataset).select(*texts.columns, *[typed(spec).alias(spec.name) for spec in dataset.columns])
-    checked = check_rules(typed_values, dataset)
-    is_reject = F.col(REASONS) != NO_REASONS
+    checked = check_rules(typed_values, rules)
+    is_reject = F.col(FAILED) != NO_FAILURES
+    values = F.expr(f"concat('[', concat_ws(',', {', '.join(_json_text_sql(text_column(spec.name)) for spec in dataset.columns)}), ']')")
     return checked.select(
         FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file",
         *[F.col(spec.name) for spec in dataset.columns],
-        REASONS,
+        FAILED,
         F.when(is_reject, F.col(RAW)).alias(RAW),
-        F.when(is_reject & ~F.col(MALFORMED), F.col(text_column(dataset.dedup_key))).alias(f"_key_{dataset.dedup_key}"),
+        F.when(is_reject & ~F.col(MALFORMED), values).alias(VALUES),
     )
 
 
@@ -516,18 +528,17 @@ def staged_rows(classified: DataFrame, dataset: DatasetSpec, ingested_at: dateti
 
     ``_outcome`` is the UTC date of a valid row, ``reject`` or ``blank``. A reject is staged in the
     same schema: its line in ``source_line`` and, in ``source_file``, a JSON document of its raw text,
-    key and reasons (its file is known from its run id).
+    failed rules and field texts (its file is known from its run id; see
+    :class:`retailctl.jobs.silver_staged.RejectReasons`).
     """
-    is_valid = F.col(REASONS) == NO_REASONS
+    is_valid = F.col(FAILED) == NO_FAILURES
     outcome = (
         F.when(F.col(BLANK), F.lit(BLANK_OUTCOME))
         .when(is_valid, F.to_date(F.col(dataset.partition_column)).cast("string"))
         .otherwise(F.lit(REJECT_OUTCOME))
     )
-    detail = F.concat(
-        F.lit('{"raw_row":'), _json_text(F.col(RAW)),
-        F.lit(f",{json.dumps(dataset.dedup_key)}:"), _json_text(F.col(f"_key_{dataset.dedup_key}")),
-        F.lit(',"reject_reason":'), F.col(REASONS), F.lit("}"),
+    detail = F.expr(
+        f"""concat('{{"raw_row":', {_json_text_sql(RAW)}, ',"failed":', {FAILED}, ',"values":', coalesce({VALUES}, 'null'), '}}')"""
     )
     return classified.select(
         *[F.col(spec.name).cast(spec.spark_type) for spec in dataset.columns],

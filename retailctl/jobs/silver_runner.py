@@ -49,6 +49,7 @@ from retailctl.errors import FileRejected, UsageError
 from retailctl.jobs.line_count import block_starts, count_lines
 from retailctl.jobs.silver_staged import (
     FileStats,
+    RejectReasons,
     StagedFile,
     count_staged,
     stage_rejects,
@@ -532,11 +533,12 @@ def _stage_numbered(
         silver.records(numbered), [one.ingest_run_id for one in inputs], [one.name for one in inputs], profile_of
     )
     parsed = silver.parse_fields(labelled, profiles, dataset)
+    rules = silver.dataset_rules(dataset)
     now = datetime.now(UTC)
     staged_uri = store.uri(_staging_area(staging, "classified"))
     with _session_settings(spark, read_settings):
         (
-            silver.staged_rows(silver.classify(parsed, dataset), dataset, now)
+            silver.staged_rows(silver.classify(parsed, dataset, rules), dataset, now)
             .coalesce(spark.sparkContext.defaultParallelism)
             .write.partitionBy(silver.OUTCOME)
             .parquet(staged_uri)
@@ -547,7 +549,8 @@ def _stage_numbered(
     count_staged(store, [one for one in staged if one.outcome != silver.REJECT_OUTCOME], by_run, silver.BLANK_OUTCOME)
     rejects = [one for one in staged if one.outcome == silver.REJECT_OUTCOME]
     files = {one.ingest_run_id: one.name for one in inputs}
-    stage_rejects(store, rejects, by_run, files, dataset.dedup_key, now, _staging_area(staging, "dq"))
+    reasons = RejectReasons(rules, [spec.name for spec in dataset.columns], dataset.dedup_key)
+    stage_rejects(store, rejects, by_run, files, reasons, now, _staging_area(staging, "dq"))
     return stats
 
 

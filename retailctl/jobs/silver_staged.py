@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from retailctl.errors import InvariantBroken
 from retailctl.jobs.rejects_csv import rejects_csv_writer
@@ -40,6 +40,51 @@ class FileStats:
     rows_rejected: int = 0
     rejects_by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     partitions: set[str] = field(default_factory=set)
+
+
+class NamedRule(Protocol):
+    """A row rule as a reject's reason names it (:class:`retailctl.jobs.silver.Rule` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def column(self) -> str | None: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RejectReasons:
+    """Writes a reject's reasons from what silver staged: the numbers of the rules it failed and the texts
+    of its fields (see :func:`retailctl.jobs.silver.staged_rows`)."""
+
+    rules: Sequence[NamedRule]
+    columns: Sequence[str]
+    dedup_key: str
+
+    def reasons(self, failed: Iterable[int], values: Sequence[str | None] | None) -> list[dict[str, Any]]:
+        """``{"rule", "column", "value", "message"}`` of each failed rule; the value is its column's text
+        (None for a rule of the whole row, or when the row has no ``values``: a malformed row)."""
+        return self._reasons(failed, self._texts(values))
+
+    def detail(self, staged: str) -> dict[str, Any]:
+        """``{"raw_row", <dedup key>, "reject_reason"}`` of a reject from the JSON detail staged in its ``source_file``."""
+        parsed = json.loads(staged, strict=False)
+        texts = self._texts(parsed["values"])
+        return {"raw_row": parsed["raw_row"], self.dedup_key: texts.get(self.dedup_key),
+                "reject_reason": self._reasons(parsed["failed"], texts)}
+
+    def _texts(self, values: Sequence[str | None] | None) -> dict[str, str | None]:
+        return dict(zip(self.columns, values, strict=True)) if values is not None else {}
+
+    def _reasons(self, failed: Iterable[int], texts: Mapping[str, str | None]) -> list[dict[str, Any]]:
+        return [
+            {"rule": rule.name, "column": rule.column, "value": texts.get(rule.column) if rule.column else None,
+             "message": rule.message}
+            for rule in (self.rules[number] for number in failed)
+        ]
 
 
 @dataclass(frozen=True)
@@ -77,7 +122,7 @@ def stage_rejects(
     staged: Iterable[StagedFile],
     stats: Mapping[str, FileStats],
     files: Mapping[str, str],
-    dedup_key: str,
+    reasons: RejectReasons,
     rejected_at: datetime,
     area: str,
 ) -> None:
@@ -89,13 +134,13 @@ def stage_rejects(
     with tempfile.TemporaryDirectory(prefix="retailctl-rejects-") as scratch:
         with _RejectFiles(Path(scratch)) as outputs:
             for run_id, line, detail in _staged_rejects(store, staged):
-                record = {"source_file": files[run_id], "line_number": line, **json.loads(detail, strict=False),
+                record = {"source_file": files[run_id], "line_number": line, **reasons.detail(detail),
                           "ingest_run_id": run_id, "rejected_at": stamp}
                 counted = _stats_of(stats, run_id)
                 counted.rows_rejected += 1
                 for rule in {reason["rule"] for reason in record["reject_reason"]}:
                     counted.rejects_by_rule[rule] += 1
-                outputs.write(run_id, record, dedup_key)
+                outputs.write(run_id, record, reasons.dedup_key)
         for run_id, (json_path, csv_path) in outputs.paths.items():
             store.upload(_staged_reject_key(area, "json", run_id), json_path)
             store.upload(_staged_reject_key(area, "csv", run_id), csv_path)

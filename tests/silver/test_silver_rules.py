@@ -12,6 +12,7 @@ import pytest
 from retailctl.config import load_dataset
 from retailctl.jobs import silver
 from retailctl.jobs.silver import ParseProfile, quoted_record_ranges
+from retailctl.jobs.silver_staged import RejectReasons
 from tests.silver.silver_files import HEADER, row
 
 pytestmark = pytest.mark.spark
@@ -83,7 +84,8 @@ def classified(spark: Any) -> dict[int, Any]:
     profile = ParseProfile(",", '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
     labelled = silver.label_files(silver.records(lines), ["run-1"], ["f.csv"], [0])
     parsed = silver.parse_fields(labelled, [profile], DATASET)
-    return {record[silver.LINE]: record for record in silver.classify(parsed, DATASET).collect()}
+    rules = silver.dataset_rules(DATASET)
+    return {record[silver.LINE]: record for record in silver.classify(parsed, DATASET, rules).collect()}
 
 
 def _outcome(classified: dict[int, Any], rule: str, index: int) -> tuple[Any, set[tuple[str, str | None]]]:
@@ -93,7 +95,13 @@ def _outcome(classified: dict[int, Any], rule: str, index: int) -> tuple[Any, se
 
 
 def reasons_of(record: Any) -> list[dict[str, Any]]:
-    return list(json.loads(record[silver.REASONS], strict=False))
+    """The reasons a reader sees for a classified record, as the runner writes them from its staged detail."""
+    values = json.loads(record[silver.VALUES], strict=False) if record[silver.VALUES] is not None else None
+    return _reject_reasons().reasons(json.loads(record[silver.FAILED]), values)
+
+
+def _reject_reasons() -> RejectReasons:
+    return RejectReasons(silver.dataset_rules(DATASET), [spec.name for spec in DATASET.columns], DATASET.dedup_key)
 
 
 def _check(classified: dict[int, Any], rule: str) -> None:
@@ -134,17 +142,36 @@ def test_missing_value_fails_required_only_never_slips_through(classified: dict[
     assert reasons == {("required", "quantity")} and record["quantity"] is None
 
 
-def test_rejects_keep_raw_text_and_readable_key(classified: dict[int, Any]) -> None:
+def test_rejects_keep_raw_text_and_field_texts(classified: dict[int, Any]) -> None:
     malformed, _ = _outcome(classified, "malformed_row", 0)
-    assert malformed[silver.RAW] == "T9,S1,P1"
+    assert (malformed[silver.RAW], malformed[silver.VALUES]) == ("T9,S1,P1", None)
     invalid, _ = _outcome(classified, "invalid_utf8", 0)
-    assert invalid["_key_transaction_id"] == "T1"
+    assert json.loads(invalid[silver.VALUES])[:2] == ["T1", "S\ufffd1"]
+    assert [reason["value"] for reason in reasons_of(invalid)] == [None]
+    valid, _ = _outcome(classified, "valid", 0)
+    assert (valid[silver.FAILED], valid[silver.RAW], valid[silver.VALUES]) == (silver.NO_FAILURES, None, None)
+
+
+def test_a_staged_detail_reads_back_as_raw_text_key_and_reasons(spark: Any) -> None:
+    rules = silver.dataset_rules(DATASET)
+    numbers = [next(i for i, rule in enumerate(rules) if (rule.name, rule.column) == pair)
+               for pair in [("invalid_utf8", None), ("integer", "quantity")]]
+    values = ["T1", "S1", "P1", "x\"", "3.50", "USD", "card", "2024-03-01T10:00:00", None]
+    detail = RejectReasons(rules, [spec.name for spec in DATASET.columns], DATASET.dedup_key).detail(
+        json.dumps({"raw_row": "raw\x01", "failed": numbers, "values": values})
+    )
+    assert detail["raw_row"] == "raw\x01" and detail["transaction_id"] == "T1"
+    assert [(r["rule"], r["column"], r["value"]) for r in detail["reject_reason"]] == [
+        ("invalid_utf8", None, None), ("integer", "quantity", 'x"')
+    ]
+    malformed = _reject_reasons().detail(json.dumps({"raw_row": "a,b", "failed": [1], "values": None}))
+    assert malformed["transaction_id"] is None and [r["rule"] for r in malformed["reject_reason"]] == ["malformed_row"]
 
 
 def test_blank_lines_are_not_rows(classified: dict[int, Any]) -> None:
     blanks = [record for number, record in classified.items() if number >= len(LINES) + 2]
     assert len(blanks) == len(BLANK_LINES)
-    assert all(record[silver.BLANK] and record[silver.REASONS] is None for record in blanks)
+    assert all(record[silver.BLANK] and record[silver.FAILED] is None for record in blanks)
 
 
 def test_timestamps_with_offsets_are_stored_in_utc(spark: Any) -> None:
@@ -169,7 +196,7 @@ def test_timestamps_with_offsets_are_stored_in_utc(spark: Any) -> None:
     )
     profile = ParseProfile(",", '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
     parsed = silver.parse_fields(silver.label_files(silver.records(lines), ["r"], ["f"], [0]), [profile], DATASET)
-    stored = sorted(silver.classify(parsed, DATASET).collect(), key=lambda r: r[silver.LINE])
+    stored = sorted(silver.classify(parsed, DATASET, silver.dataset_rules(DATASET)).collect(), key=lambda r: r[silver.LINE])
     assert [r["sold_at"] for r in stored] == list(values.values())
     assert all(reasons_of(r) == [] for r in stored)
 
