@@ -61,6 +61,12 @@ def targets(small: str, large: str, many: str) -> list[Target]:
         Target("validation of the big file: under 0.1 s", lambda s: median(s, "validation", "stage_seconds"), 0.1, "s"),
         Target("`retailctl ingest` of 1k rows, start to exit <= 12 s", lambda s: median(s, "ingest"), 12, "s"),
         _wall_and_cpu(
+            f"silver {large} <= 1.3x bare Spark CSV->parquet, both in the warm JVM of `retailctl spark start`",
+            "silver_large_warm",
+            "spark_baseline_large_warm",
+            1.3,
+        ),
+        _wall_and_cpu(
             "gold incremental <= 15% of gold full, both in the warm JVM of `retailctl spark start`",
             "gold_incremental_warm",
             "gold_full_warm",

@@ -181,15 +181,17 @@ class Bench:
         if samples and samples[-1].ok:
             self.reference_counts[name] = self.stages[name]["counts"] = file_counts(samples[-1].result["result"])
 
-    def silver(self, name: str, inputs: list[Input], reference_stage: str | None, keep: Path | None = None) -> None:
+    def silver(
+        self, name: str, inputs: list[Input], reference_stage: str | None, keep: Path | None = None, jvm: Jvm = COLD
+    ) -> None:
         lake = self.work / "lake"
         rows = sum(item.rows for item in inputs)
-        label = f"silver, {human(rows)}" + (f" in {len(inputs)} files" if len(inputs) > 1 else "")
+        label = f"silver, {human(rows)}" + (f" in {len(inputs)} files" if len(inputs) > 1 else "") + _label(jvm)
 
         def once(_: int) -> Sample:
             fresh_dir(lake)
             place_and_validate(lake, inputs, self.config)
-            return run_stage("silver", {"lake": str(lake)})
+            return run_stage("silver", {"lake": str(lake)}, jvm.env, jvm.pids)
 
         samples = self.measure(name, label, rows, once, needs="silver", reference_stage=reference_stage)
         if not samples or self.stages[name]["status"] != "ok":
@@ -207,16 +209,16 @@ class Bench:
             shutil.rmtree(keep, ignore_errors=True)
             lake.rename(keep)
 
-    def spark_baseline(self) -> None:
+    def spark_baseline(self, jvm: Jvm = COLD) -> None:
         source = self.inputs.large
         out = self.work / "spark_baseline_out"
 
         def once(_: int) -> Sample:
             shutil.rmtree(out, ignore_errors=True)
-            return run_stage("spark_baseline", {"csv": str(source.path), "out": str(out)})
+            return run_stage("spark_baseline", {"csv": str(source.path), "out": str(out)}, jvm.env, jvm.pids)
 
-        self.measure("spark_baseline_large", f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}",
-                     source.rows, once)
+        self.measure("spark_baseline_large" + jvm.suffix,
+                     f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}" + _label(jvm), source.rows, once)
 
     def gold_full(self, silver_lake: Path, gold_lake: Path | None, jvm: Jvm = COLD) -> None:
         large = self.inputs.large
@@ -301,8 +303,11 @@ class Bench:
                      source.rows, once, needs="validation")
 
     def warm(self) -> None:
-        """Gold full, gold incremental and ingest again, each command using the warm JVM of `retailctl spark start`."""
+        """Silver and the bare conversion of the large file, gold full, gold incremental and ingest again, each
+        command using the warm JVM of `retailctl spark start`."""
         with warm_jvm() as jvm:
+            self.silver("silver_large_warm", [self.inputs.large], "duckdb_silver_large", jvm=jvm)
+            self.spark_baseline(jvm)
             self.gold_full(self.work / "lake_silver_large", None, jvm)
             self.gold_incremental(self.work / "lake_gold_large", jvm)
             self.ingest(jvm)
