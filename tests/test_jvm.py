@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,16 @@ def test_only_the_most_recently_used_archives_are_kept(tmp_path: Path, monkeypat
     assert sorted(p.name for p in directory.iterdir()) == sorted(
         [*(a.path.name for a in (archives[0], archives[4], archives[5]) if a is not None), "notes.txt"]
     )
+
+
+def test_archives_left_half_written_by_runs_that_are_gone_are_deleted(tmp_path: Path) -> None:
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    gone, running = tmp_path / f"spark-aa.jsa.{finished.stdout.strip()}.tmp", tmp_path / f"spark-bb.jsa.{os.getpid()}.tmp"
+    for pending in (gone, running):
+        pending.write_bytes(b"partial archive")
+
+    assert jvm.prune_archives(tmp_path) == [gone]
+    assert sorted(tmp_path.iterdir()) == [running]
 
 
 def test_no_archive_without_the_jdks_base_archive(tmp_path: Path) -> None:

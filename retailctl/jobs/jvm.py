@@ -157,6 +157,8 @@ def add_class_data_archive(java_home: str, conf: dict[str, str]) -> ClassDataArc
     conf["spark.driver.extraJavaOptions"] = f"{options} {archive.java_options()}".strip()
     if archive.present:
         archive.mark_used()
+    else:
+        prune_archives(archive.path.parent)
     return archive
 
 
@@ -200,17 +202,38 @@ def stop_gateway_jvm(proc: subprocess.Popen[bytes], archive: ClassDataArchive | 
 
 
 def prune_archives(directory: Path, keep: int = ARCHIVES_KEPT) -> list[Path]:
-    """Delete all but the ``keep`` most recently used archives in ``directory``; returns the deleted ones.
+    """Delete all but the ``keep`` most recently used archives in ``directory``, and every archive a run
+    began writing and left behind (killed before it could move it into place); returns the deleted ones.
 
     A JVM that maps a deleted archive keeps it until it exits; the next run with its key writes it anew.
     """
     archives = sorted(directory.glob("spark-*.jsa"), key=_last_used, reverse=True)
     deleted = []
-    for old in archives[keep:]:
+    for old in [*archives[keep:], *_abandoned(directory)]:
         with contextlib.suppress(OSError):
             old.unlink()
             deleted.append(old)
     return deleted
+
+
+def _abandoned(directory: Path) -> list[Path]:
+    """Pending archives (``<archive>.<pid>.tmp``, see :attr:`ClassDataArchive.pending`) whose process is gone."""
+    abandoned = []
+    for pending in directory.glob("spark-*.jsa.*.tmp"):
+        writer = pending.suffixes[-2].lstrip(".")
+        if writer.isdigit() and not _running(int(writer)):
+            abandoned.append(pending)
+    return abandoned
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _last_used(path: Path) -> float:
