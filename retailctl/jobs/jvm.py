@@ -221,18 +221,21 @@ def _abandoned(directory: Path) -> list[Path]:
     abandoned = []
     for pending in directory.glob("spark-*.jsa.*.tmp"):
         writer = pending.suffixes[-2].lstrip(".")
-        if writer.isdigit() and not _running(int(writer)):
+        if writer.isdigit() and not process_running(int(writer)):
             abandoned.append(pending)
     return abandoned
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether ``pid`` runs (an exited process its parent has not yet reaped does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 

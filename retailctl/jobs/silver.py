@@ -20,7 +20,7 @@ Design, chosen for speed (see the runner's docstring for what was measured):
   (RFC 4180: quoted delimiters, doubled quotes). A wrong number of fields becomes ``malformed_row``.
 - Every rule is a column expression on the trimmed text, numbered by its place in
   :func:`dataset_rules`; a row keeps the numbers of all the rules it fails. NULLs never pass a rule: a
-  check is ``present AND NOT coalesce(ok, false)``. The reasons a reader sees (rule, column, value,
+  check is ``present AND ok IS NOT TRUE``. The reasons a reader sees (rule, column, value,
   message) are written from those numbers on the driver, for the rejects only
   (:class:`retailctl.jobs.silver_staged.RejectReasons`).
 """
@@ -450,7 +450,7 @@ def _json_text_sql(column: str) -> str:
 
     Only quotes and backslashes are escaped: control characters stay as they are, so read the result
     with ``json.loads(text, strict=False)``. SQL text rather than column functions: each of those is a
-    few calls from Python to the JVM, which add up to a second of a silver run's start.
+    few calls from Python to the JVM, which added up to most of a second of a silver run's start.
     """
     escaped = f"replace(replace(`{column}`, {_BACKSLASH}, repeat({_BACKSLASH}, 2)), {_QUOTE}, concat({_BACKSLASH}, {_QUOTE}))"
     return f"CASE WHEN `{column}` IS NULL THEN 'null' ELSE concat({_QUOTE}, {escaped}, {_QUOTE}) END"

@@ -43,7 +43,7 @@ class FileStats:
 
 
 class NamedRule(Protocol):
-    """A row rule as a reject's reason names it (:class:`retailctl.jobs.silver.Rule` is one)."""
+    """A rule as a reject's reason names it (:class:`retailctl.jobs.silver.Rule` is one)."""
 
     @property
     def name(self) -> str: ...

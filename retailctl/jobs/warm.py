@@ -80,7 +80,7 @@ class WarmJvm:
 
     @property
     def alive(self) -> bool:
-        return _alive(self.pid) and _alive(self.jvm_pid)
+        return jvm.process_running(self.pid) and jvm.process_running(self.jvm_pid)
 
     @property
     def last_used(self) -> float:
@@ -193,7 +193,7 @@ def stop(warm: WarmJvm, timeout: float = 60) -> bool:
         os.kill(warm.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(warm.pid):
+        if not jvm.process_running(warm.pid):
             with contextlib.suppress(FileNotFoundError):
                 _paths(warm.key).info.unlink()
             return True
@@ -350,18 +350,6 @@ def _read_info(path: Path) -> WarmJvm | None:
     except (OSError, ValueError, TypeError):
         return None
 
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (an exited process its parent has not yet reaped does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 def _tail(path: Path, lines: int = 20) -> str:
