@@ -50,7 +50,7 @@ def _wall_and_cpu(label: str, top: str, bottom: str, limit: float) -> Target:
 
 def targets(small: str, large: str, many: str) -> list[Target]:
     """Issue 6's targets, labelled with this run's sizes (wall times from process start to exit: each in a JVM of
-    its own, and again for the two a warm JVM serves)."""
+    its own, and again for those a warm JVM serves)."""
     return [
         _wall_and_cpu(f"silver {large} <= 7x DuckDB reference", "silver_large", "duckdb_silver_large", 7),
         _wall_and_cpu(f"silver {large} <= 1.3x bare Spark CSV->parquet", "silver_large", "spark_baseline_large", 1.3),
