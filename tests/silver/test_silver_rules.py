@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import pytest
@@ -100,7 +101,9 @@ def reasons_of(record: Any) -> list[dict[str, Any]]:
     return _reject_reasons().reasons(json.loads(record[silver.FAILED]), values)
 
 
+@cache
 def _reject_reasons() -> RejectReasons:
+    """Built once: the rules are column expressions, each a few calls to the session's JVM."""
     return RejectReasons(silver.dataset_rules(DATASET), [spec.name for spec in DATASET.columns], DATASET.dedup_key)
 
 
@@ -153,18 +156,16 @@ def test_rejects_keep_raw_text_and_field_texts(classified: dict[int, Any]) -> No
 
 
 def test_a_staged_detail_reads_back_as_raw_text_key_and_reasons(spark: Any) -> None:
-    rules = silver.dataset_rules(DATASET)
-    numbers = [next(i for i, rule in enumerate(rules) if (rule.name, rule.column) == pair)
+    reasons = _reject_reasons()
+    numbers = [next(i for i, rule in enumerate(reasons.rules) if (rule.name, rule.column) == pair)
                for pair in [("invalid_utf8", None), ("integer", "quantity")]]
     values = ["T1", "S1", "P1", "x\"", "3.50", "USD", "card", "2024-03-01T10:00:00", None]
-    detail = RejectReasons(rules, [spec.name for spec in DATASET.columns], DATASET.dedup_key).detail(
-        json.dumps({"raw_row": "raw\x01", "failed": numbers, "values": values})
-    )
+    detail = reasons.detail(json.dumps({"raw_row": "raw\x01", "failed": numbers, "values": values}))
     assert detail["raw_row"] == "raw\x01" and detail["transaction_id"] == "T1"
     assert [(r["rule"], r["column"], r["value"]) for r in detail["reject_reason"]] == [
         ("invalid_utf8", None, None), ("integer", "quantity", 'x"')
     ]
-    malformed = _reject_reasons().detail(json.dumps({"raw_row": "a,b", "failed": [1], "values": None}))
+    malformed = reasons.detail(json.dumps({"raw_row": "a,b", "failed": [1], "values": None}))
     assert malformed["transaction_id"] is None and [r["rule"] for r in malformed["reject_reason"]] == ["malformed_row"]
 
 
