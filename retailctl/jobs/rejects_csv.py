@@ -28,9 +28,12 @@ REJECT_CSV_COLUMNS = (
 """The columns of ``rejected/data_quality/csv/ingest_run_id=<id>/part-0000.csv``, in order."""
 
 
-def escape_cell(value: str) -> str:
-    """The cell as written to the analyst CSV."""
-    return ESCAPE + value if value.startswith(ESCAPED_PREFIXES) else value
+def escape_cell(value: object) -> str:
+    """The cell written to the analyst CSV for a value: its text, quoted if a spreadsheet would run it (None: empty)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return ESCAPE + text if text.startswith(ESCAPED_PREFIXES) else text
 
 
 def unescape_cell(cell: str) -> str:
@@ -54,13 +57,9 @@ def rejects_csv_writer(handle: TextIO) -> Callable[[Mapping[str, object]], None]
     writer.writerow(REJECT_CSV_COLUMNS)
 
     def write_row(row: Mapping[str, object]) -> None:
-        writer.writerow([escape_cell(_cell(row.get(column))) for column in REJECT_CSV_COLUMNS])
+        writer.writerow([escape_cell(row.get(column)) for column in REJECT_CSV_COLUMNS])
 
     return write_row
-
-
-def _cell(value: object) -> str:
-    return "" if value is None else str(value)
 
 
 def write_rejects_csv(rows: list[dict[str, str]]) -> bytes:

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from retailctl.errors import InvariantBroken
 from retailctl.jobs.rejects_csv import rejects_csv_writer
@@ -56,35 +56,60 @@ class NamedRule(Protocol):
 
 
 @dataclass(frozen=True)
+class RejectDetail:
+    """A reject as its files show it: raw text, dedup key, the failed rules' names and their reasons as JSON."""
+
+    raw_row: str | None
+    key: str | None
+    rules: list[str]
+    reasons_json: str
+
+
 class RejectReasons:
     """Writes a reject's reasons from what silver staged: the numbers of the rules it failed and the texts
-    of its fields (see :func:`retailctl.jobs.silver.staged_rows`)."""
+    of its fields (see :func:`retailctl.jobs.silver.staged_rows`).
 
-    rules: Sequence[NamedRule]
-    columns: Sequence[str]
-    dedup_key: str
+    A reason is ``{"rule", "column", "value", "message"}``, the value its column's text (None for a rule of
+    the whole row, or when the row has no field texts: a malformed row). Each rule's JSON around its value
+    is written once, here, as every reject is written on the driver (100k of them on 5M generated rows).
+    """
 
-    def reasons(self, failed: Iterable[int], values: Sequence[str | None] | None) -> list[dict[str, Any]]:
-        """``{"rule", "column", "value", "message"}`` of each failed rule; the value is its column's text
-        (None for a rule of the whole row, or when the row has no ``values``: a malformed row)."""
-        return self._reasons(failed, self._texts(values))
-
-    def detail(self, staged: str) -> dict[str, Any]:
-        """``{"raw_row", <dedup key>, "reject_reason"}`` of a reject from the JSON detail staged in its ``source_file``."""
-        parsed = json.loads(staged, strict=False)
-        texts = self._texts(parsed["values"])
-        return {"raw_row": parsed["raw_row"], self.dedup_key: texts.get(self.dedup_key),
-                "reject_reason": self._reasons(parsed["failed"], texts)}
-
-    def _texts(self, values: Sequence[str | None] | None) -> dict[str, str | None]:
-        return dict(zip(self.columns, values, strict=True)) if values is not None else {}
-
-    def _reasons(self, failed: Iterable[int], texts: Mapping[str, str | None]) -> list[dict[str, Any]]:
-        return [
-            {"rule": rule.name, "column": rule.column, "value": texts.get(rule.column) if rule.column else None,
-             "message": rule.message}
-            for rule in (self.rules[number] for number in failed)
+    def __init__(self, rules: Sequence[NamedRule], columns: Sequence[str], dedup_key: str) -> None:
+        self.rules = rules
+        self.columns = columns
+        self.dedup_key = dedup_key
+        self._key_index = columns.index(dedup_key)
+        self._reason_parts = [
+            (f'{{"rule":{_json_text(rule.name)},"column":{_json_text(rule.column)},"value":',
+             columns.index(rule.column) if rule.column else None,
+             f',"message":{_json_text(rule.message)}}}')
+            for rule in rules
         ]
+
+    def reasons_json(self, failed: Iterable[int], values: Sequence[str | None] | None) -> str:
+        """The reasons of the rules ``failed`` (by number) as compact JSON, values from the field texts ``values``."""
+        return self._reasons_json(failed, self._checked(values))
+
+    def detail(self, staged: str) -> RejectDetail:
+        """A reject from the JSON detail staged in its ``source_file`` (``raw_row``, ``failed``, ``values``)."""
+        parsed = _STAGED_DETAIL.decode(staged)
+        values = self._checked(parsed["values"])
+        failed = parsed["failed"]
+        return RejectDetail(parsed["raw_row"], values[self._key_index] if values else None,
+                            [self.rules[number].name for number in failed], self._reasons_json(failed, values))
+
+    def _checked(self, values: Sequence[str | None] | None) -> Sequence[str | None] | None:
+        if values is not None and len(values) != len(self.columns):
+            raise InvariantBroken(f"a reject's staged field texts {values!r} do not match the columns {list(self.columns)}")
+        return values
+
+    def _reasons_json(self, failed: Iterable[int], values: Sequence[str | None] | None) -> str:
+        reasons = []
+        for number in failed:
+            before, index, after = self._reason_parts[number]
+            value = values[index] if values and index is not None else None
+            reasons.append(before + _json_text(value) + after)
+        return "[" + ",".join(reasons) + "]"
 
 
 @dataclass(frozen=True)
@@ -132,15 +157,14 @@ def stage_rejects(
     """
     stamp = rejected_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with tempfile.TemporaryDirectory(prefix="retailctl-rejects-") as scratch:
-        with _RejectFiles(Path(scratch)) as outputs:
-            for run_id, line, detail in _staged_rejects(store, staged):
-                record = {"source_file": files[run_id], "line_number": line, **reasons.detail(detail),
-                          "ingest_run_id": run_id, "rejected_at": stamp}
+        with _RejectFiles(Path(scratch), files, reasons.dedup_key, stamp) as outputs:
+            for run_id, line, staged_detail in _staged_rejects(store, staged):
+                detail = reasons.detail(staged_detail)
                 counted = _stats_of(stats, run_id)
                 counted.rows_rejected += 1
-                for rule in {reason["rule"] for reason in record["reject_reason"]}:
+                for rule in set(detail.rules):
                     counted.rejects_by_rule[rule] += 1
-                outputs.write(run_id, record, reasons.dedup_key)
+                outputs.write(run_id, line, detail)
         for run_id, (json_path, csv_path) in outputs.paths.items():
             store.upload(_staged_reject_key(area, "json", run_id), json_path)
             store.upload(_staged_reject_key(area, "csv", run_id), csv_path)
@@ -171,13 +195,31 @@ def _stats_of(stats: Mapping[str, FileStats], run_id: str) -> FileStats:
     return stats[run_id]
 
 
-class _RejectFiles:
-    """One JSON lines file and one analyst CSV per run id, opened on the run's first reject."""
+@dataclass(frozen=True)
+class _RunRejects:
+    """The open reject files of one run, and the JSON of the fields every one of its rejects shares."""
 
-    def __init__(self, directory: Path) -> None:
+    json_lines: TextIO
+    csv_row: Callable[[Mapping[str, object]], None]
+    file_json: str
+    trailer_json: str
+
+
+class _RejectFiles:
+    """One JSON lines file and one analyst CSV per run id, opened on the run's first reject.
+
+    A JSON line holds ``source_file``, ``line_number``, ``raw_row``, the dedup key, ``reject_reason``,
+    ``ingest_run_id`` and ``rejected_at``, in that order, compact and UTF-8 unescaped as Spark writes JSON;
+    it is written from the parts' JSON text, so the reasons are serialized once for both files.
+    """
+
+    def __init__(self, directory: Path, files: Mapping[str, str], dedup_key: str, rejected_at: str) -> None:
         self._directory = directory
+        self._files = files
+        self._key_json = _json_text(dedup_key)
+        self._rejected_at = rejected_at
         self._open_files = ExitStack()
-        self._writers: dict[str, tuple[TextIO, Callable[[Mapping[str, object]], None]]] = {}
+        self._runs: dict[str, _RunRejects] = {}
         self.paths: dict[str, tuple[Path, Path]] = {}
 
     def __enter__(self) -> _RejectFiles:
@@ -186,23 +228,45 @@ class _RejectFiles:
     def _open(self, path: Path) -> TextIO:
         return self._open_files.enter_context(path.open("w", encoding="utf-8", newline=""))
 
-    def write(self, run_id: str, record: dict[str, Any], dedup_key: str) -> None:
-        if run_id not in self._writers:
-            number = len(self.paths)
-            json_path, csv_path = self.paths[run_id] = (self._directory / f"{number}.json", self._directory / f"{number}.csv")
-            self._writers[run_id] = (self._open(json_path), rejects_csv_writer(self._open(csv_path)))
-        json_lines, csv_row = self._writers[run_id]
-        json_lines.write(_compact_json(record) + "\n")
-        csv_row({
-            **record,
-            "transaction_id": record[dedup_key],
-            "reject_reason": _compact_json(record["reject_reason"]),
+    def _run(self, run_id: str) -> _RunRejects:
+        number = len(self.paths)
+        json_path, csv_path = self.paths[run_id] = (self._directory / f"{number}.json", self._directory / f"{number}.csv")
+        return _RunRejects(
+            self._open(json_path),
+            rejects_csv_writer(self._open(csv_path)),
+            _json_text(self._files[run_id]),
+            f'"ingest_run_id":{_json_text(run_id)},"rejected_at":{_json_text(self._rejected_at)}',
+        )
+
+    def write(self, run_id: str, line: int, detail: RejectDetail) -> None:
+        run = self._runs.get(run_id)
+        if run is None:
+            run = self._runs[run_id] = self._run(run_id)
+        run.json_lines.write(
+            f'{{"source_file":{run.file_json},"line_number":{line},"raw_row":{_json_text(detail.raw_row)},'
+            f'{self._key_json}:{_json_text(detail.key)},"reject_reason":{detail.reasons_json},{run.trailer_json}}}\n'
+        )
+        run.csv_row({
+            "source_file": self._files[run_id],
+            "line_number": line,
+            "raw_row": detail.raw_row,
+            "transaction_id": detail.key,
+            "reject_reason": detail.reasons_json,
+            "ingest_run_id": run_id,
+            "rejected_at": self._rejected_at,
         })
 
     def __exit__(self, *exc: object) -> None:
         self._open_files.close()
 
 
-def _compact_json(value: Any) -> str:
-    """JSON as Spark writes it: no spaces, UTF-8 text unescaped."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""JSON as Spark writes it: no spaces, UTF-8 text unescaped."""
+
+_STAGED_DETAIL = json.JSONDecoder(strict=False)
+"""Reads the detail silver staged: its texts may hold control characters as they are."""
+
+
+def _json_text(text: str | None) -> str:
+    """A text (or None) as JSON: one C call for a string."""
+    return "null" if text is None else _JSON.encode(text)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from retailctl.config import load_dataset
+from retailctl.errors import InvariantBroken
 from retailctl.jobs import silver
 from retailctl.jobs.silver import ParseProfile, quoted_record_ranges
 from retailctl.jobs.silver_staged import RejectReasons
@@ -98,7 +99,8 @@ def _outcome(classified: dict[int, Any], rule: str, index: int) -> tuple[Any, se
 def reasons_of(record: Any) -> list[dict[str, Any]]:
     """The reasons a reader sees for a classified record, as the runner writes them from its staged detail."""
     values = json.loads(record[silver.VALUES], strict=False) if record[silver.VALUES] is not None else None
-    return _reject_reasons().reasons(json.loads(record[silver.FAILED]), values)
+    reasons: list[dict[str, Any]] = json.loads(_reject_reasons().reasons_json(json.loads(record[silver.FAILED]), values))
+    return reasons
 
 
 @cache
@@ -161,12 +163,14 @@ def test_a_staged_detail_reads_back_as_raw_text_key_and_reasons(spark: Any) -> N
                for pair in [("invalid_utf8", None), ("integer", "quantity")]]
     values = ["T1", "S1", "P1", "x\"", "3.50", "USD", "card", "2024-03-01T10:00:00", None]
     detail = reasons.detail(json.dumps({"raw_row": "raw\x01", "failed": numbers, "values": values}))
-    assert detail["raw_row"] == "raw\x01" and detail["transaction_id"] == "T1"
-    assert [(r["rule"], r["column"], r["value"]) for r in detail["reject_reason"]] == [
+    assert (detail.raw_row, detail.key, detail.rules) == ("raw\x01", "T1", ["invalid_utf8", "integer"])
+    assert [(r["rule"], r["column"], r["value"]) for r in json.loads(detail.reasons_json)] == [
         ("invalid_utf8", None, None), ("integer", "quantity", 'x"')
     ]
     malformed = reasons.detail(json.dumps({"raw_row": "a,b", "failed": [1], "values": None}))
-    assert malformed["transaction_id"] is None and [r["rule"] for r in malformed["reject_reason"]] == ["malformed_row"]
+    assert malformed.key is None and [r["rule"] for r in json.loads(malformed.reasons_json)] == ["malformed_row"]
+    with pytest.raises(InvariantBroken, match="do not match the columns"):
+        reasons.detail(json.dumps({"raw_row": "a,b", "failed": [1], "values": ["T1"]}))
 
 
 def test_blank_lines_are_not_rows(classified: dict[int, Any]) -> None:
