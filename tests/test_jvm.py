@@ -108,6 +108,17 @@ def test_local_writes_set_permissions_without_chmod_processes(spark: Any, tmp_pa
     assert not list((tmp_path / "out").rglob("*.crc"))
 
 
+@pytest.mark.spark
+def test_column_functions_find_their_class_without_a_lookup_by_name(spark: Any) -> None:
+    from pyspark.sql import functions as F
+
+    from retailctl.jobs.spark import RESOLVED_ONCE
+
+    view = spark.sparkContext._jvm
+    assert [vars(view)[name.rsplit(".", 1)[1]]._fqn for name in RESOLVED_ONCE] == list(RESOLVED_ONCE)
+    assert spark.range(2).select(F.concat_ws("-", F.col("id"), F.lit("x")).alias("v")).collect()[1].v == "1-x"
+
+
 def test_a_large_local_input_keeps_the_optimizing_compiler_and_g1() -> None:
     from retailctl.config import SparkSettings
     from retailctl.jobs.spark import FULL_JIT_INPUT_BYTES, session_conf
