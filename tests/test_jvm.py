@@ -81,6 +81,25 @@ def test_archives_left_half_written_by_runs_that_are_gone_are_deleted(tmp_path: 
     assert sorted(tmp_path.iterdir()) == [running]
 
 
+def test_a_run_mapping_its_archive_deletes_those_others_left_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    home = str(fake_java_home(tmp_path))
+    written = jvm.add_class_data_archive(home, {})
+    assert written is not None and not written.present
+    written.path.write_bytes(b"archive")
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    abandoned = written.path.with_name(f"spark-aa.jsa.{finished.stdout.strip()}.tmp")
+    abandoned.write_bytes(b"partial archive")
+
+    conf: dict[str, str] = {}
+    mapped = jvm.add_class_data_archive(home, conf)
+
+    assert mapped == written and f"-XX:SharedArchiveFile={written.path}" in conf["spark.driver.extraJavaOptions"]
+    assert sorted(written.path.parent.iterdir()) == [written.path]
+
+
 def test_no_archive_without_the_jdks_base_archive(tmp_path: Path) -> None:
     assert jvm.class_data_archive(str(fake_java_home(tmp_path, with_base_archive=False)), "", []) is None
 

@@ -145,7 +145,9 @@ def spark_jars() -> Path:
 
 
 def add_class_data_archive(java_home: str, conf: dict[str, str]) -> ClassDataArchive | None:
-    """Add the class-data archive's options to the driver JVM's (in ``conf``); None when there is none to use."""
+    """Add the class-data archive's options to the driver JVM's (in ``conf``); None when there is none to use.
+
+    Every run that uses or writes an archive prunes the others (see :func:`prune_archives`)."""
     options = conf.get("spark.driver.extraJavaOptions", "")
     archive = class_data_archive(java_home, options, driver_classpath(conf))
     if archive is None:
@@ -157,8 +159,7 @@ def add_class_data_archive(java_home: str, conf: dict[str, str]) -> ClassDataArc
     conf["spark.driver.extraJavaOptions"] = f"{options} {archive.java_options()}".strip()
     if archive.present:
         archive.mark_used()
-    else:
-        prune_archives(archive.path.parent)
+    prune_archives(archive.path.parent)
     return archive
 
 
