@@ -73,6 +73,30 @@ def gold_columns(dataset: DatasetSpec) -> list[str]:
     ]
 
 
+def _each_key(dataset: DatasetSpec) -> list[Column]:
+    """A window's groups, one per key: a 64-bit hash of the key first, then the key.
+
+    A window sorts its rows by its groups, comparing the first 8 bytes of the first column before whole
+    rows; ids as alike as generated ones (``i10000000000``...) tie there almost always, and a hash does
+    not. Gold full on 5M rows: the window's stage 22-24 -> 20-22 CPU s, the same groups.
+    """
+    from pyspark.sql import functions as F
+
+    return [F.xxhash64(dataset.dedup_key), F.col(dataset.dedup_key)]
+
+
+def with_date_partition(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
+    """The partition column as a date instead of its text, as a partitioned write wants it.
+
+    The write sorts each task's rows by the partition column; a date sorts by its 4-byte day number,
+    a text by whole strings wherever the first 8 bytes tie (``2024-01-``: a month). The directories'
+    names are the same (``date=2024-01-22``). Gold full on 5M rows: the write's stage 36-40 -> 29-30 CPU s.
+    """
+    from pyspark.sql import functions as F
+
+    return df.withColumn(dataset.partition_name, F.col(dataset.partition_name).cast("date"))
+
+
 def _latest_first(from_gold_wins_ties: bool) -> list[Column]:
     from pyspark.sql import functions as F
 
@@ -91,7 +115,7 @@ def rank_latest(candidates: DataFrame, dataset: DatasetSpec) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_gold_wins_ties=True))
+    window = Window.partitionBy(*_each_key(dataset)).orderBy(*_latest_first(from_gold_wins_ties=True))
     return (
         candidates.withColumn(RANK, F.row_number().over(window))
         .withColumn(WINNER_DATE, F.first(dataset.partition_name).over(window))
@@ -104,7 +128,7 @@ def latest_per_key(silver: DataFrame, dataset: DatasetSpec) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    window = Window.partitionBy(dataset.dedup_key).orderBy(*_latest_first(from_gold_wins_ties=False))
+    window = Window.partitionBy(*_each_key(dataset)).orderBy(*_latest_first(from_gold_wins_ties=False))
     return silver.withColumn(RANK, F.row_number().over(window)).filter(F.col(RANK) == 1).drop(RANK)
 
 

@@ -319,6 +319,7 @@ class _Compaction:
         else:
             output = gold.to_gold(gold.latest_per_key(silver.coalesce(1) if one_task else silver, self.dataset), self.dataset)
             affected = rebuild | by_day.keys()
+        output = gold.with_date_partition(output, self.dataset)
         self._stage(output if one_task else output.repartition(self.part), tally, sources)
         self.step("staged")
         staged = self._staged_stats()
