@@ -6,8 +6,8 @@ One batch is one set of Spark jobs over all its files (each row keeps its own fi
    driver from the bytes (:mod:`retailctl.jobs.line_count`) for a batch of few files that are local
    or small, else by a line-count pass of Spark over the raw text;
 2. the main pass: number, stitch, parse, check and type every record once, written ONCE to staging
-   in the silver schema, partitioned by ``_outcome`` (the day of a valid row, ``reject`` or
-   ``blank``; see :func:`retailctl.jobs.silver.staged_rows`). No shuffle: the input splits are
+   in the silver schema, partitioned by ``_outcome`` (the day of a valid row, NULL for rejects and
+   blank lines; see :func:`retailctl.jobs.silver.staged_rows`). No shuffle: the input splits are
    coalesced to one task per core, so a day gets at most one file per core. A reject carries its
    raw text, key and reasons as JSON in the staged ``source_file``, so nothing is classified twice.
 
@@ -546,8 +546,8 @@ def _stage_numbered(
     by_run = {one.ingest_run_id: stats[index] for index, one in enumerate(inputs)}
     classified = _staged_files(store, _staging_area(staging, "classified"))
     staged = [StagedFile(info, outcome) for info, outcome in classified]
-    count_staged(store, [one for one in staged if one.outcome != silver.REJECT_OUTCOME], by_run, silver.BLANK_OUTCOME)
-    rejects = [one for one in staged if one.outcome == silver.REJECT_OUTCOME]
+    count_staged(store, [one for one in staged if one.outcome != silver.NOT_VALID_OUTCOME], by_run)
+    rejects = [one for one in staged if one.outcome == silver.NOT_VALID_OUTCOME]
     files = {one.ingest_run_id: one.name for one in inputs}
     reasons = RejectReasons(rules, [spec.name for spec in dataset.columns], dataset.dedup_key)
     stage_rejects(store, rejects, by_run, files, reasons, now, _staging_area(staging, "dq"))
@@ -573,13 +573,13 @@ def _staged_files(store: ObjectStore, area: str) -> Iterator[tuple[ObjectInfo, s
 
 def _publish(store: ObjectStore, commit: _Commit, staging: str, dataset: DatasetSpec, checkpoint: Checkpoint) -> None:
     """Move staged files to their places: silver by day, one rejects JSON and one CSV per run."""
-    from retailctl.jobs.silver import BLANK_OUTCOME, REJECT_OUTCOME
+    from retailctl.jobs.silver import NOT_VALID_OUTCOME
 
     classified = _staging_area(staging, "classified")
     moves = [
         (info.key, layout.processed_partition(day, dataset.partition_name) + info.key.rsplit("/", 1)[-1])
         for info, day in _staged_files(store, classified)
-        if day not in (REJECT_OUTCOME, BLANK_OUTCOME)
+        if day != NOT_VALID_OUTCOME
     ]
     final_key = {"json": layout.dq_json_key, "csv": layout.dq_csv_key}
     moves += [(key, final_key[kind](run_id)) for key, kind, run_id in staged_reject_files(store, _staging_area(staging, "dq"))]

@@ -1,10 +1,11 @@
 """What the silver write staged, read back through the store: counts per file and the row reject files.
 
 The main silver write stages every record once, partitioned by ``_outcome`` (the day of a valid row,
-``reject`` or ``blank``; see :func:`retailctl.jobs.silver.staged_rows`). Everything after it is read
-here with pyarrow, without another Spark job: rows per run id from the footers (a batch of one file)
-or the run id column alone (dictionary-encoded, a few bytes per row group), and the rejects, a few
-percent of the rows, streamed once into one JSON lines file and one analyst CSV per run id.
+NULL for rejects and blank lines; see :func:`retailctl.jobs.silver.staged_rows`). Everything after it
+is read here with pyarrow, without another Spark job: valid rows per run id from the footers (a batch
+of one file) or the run id column alone (dictionary-encoded, a few bytes per row group), and the
+rejects and blank lines, a few percent of the rows, streamed once: the rejects into one JSON lines
+file and one analyst CSV per run id.
 """
 
 from __future__ import annotations
@@ -120,18 +121,14 @@ class StagedFile:
     outcome: str
 
 
-def count_staged(
-    store: ObjectStore, staged: Iterable[StagedFile], stats: Mapping[str, FileStats], blank_outcome: str
-) -> None:
-    """Add the valid rows (and their days) and the blank lines of every staged file to ``stats`` (by run id)."""
-    files = list(staged)
+def count_staged(store: ObjectStore, valid: Iterable[StagedFile], stats: Mapping[str, FileStats]) -> None:
+    """Add the rows and days of every staged file of valid rows to ``stats`` (by run id)."""
+    files = list(valid)
     with ThreadPoolExecutor(max_workers=8) as pool:
         counted = pool.map(lambda one: _rows_by_run(store, one.info, stats), files)
         for one, by_run in zip(files, counted, strict=True):
             for run_id, rows in by_run.items():
-                if one.outcome == blank_outcome:
-                    _stats_of(stats, run_id).blank_lines += rows
-                elif rows:
+                if rows:
                     _stats_of(stats, run_id).rows_valid += rows
                     _stats_of(stats, run_id).partitions.add(one.outcome)
 
@@ -151,16 +148,21 @@ def stage_rejects(
     rejected_at: datetime,
     area: str,
 ) -> None:
-    """Count the staged rejects into ``stats`` and write them as ``{area}json/<run id>`` and ``{area}csv/<run id>``.
+    """Count the staged rejects and blank lines into ``stats`` and write the rejects as ``{area}json/<run id>``
+    and ``{area}csv/<run id>``.
 
-    ``files`` maps each run id to its file's name. Rows keep the order of the staged files.
+    ``staged`` are the files of rejects and blank lines (a blank line has no detail). ``files`` maps each
+    run id to its file's name. Rows keep the order of the staged files.
     """
     stamp = rejected_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with tempfile.TemporaryDirectory(prefix="retailctl-rejects-") as scratch:
         with _RejectFiles(Path(scratch), files, reasons.dedup_key, stamp) as outputs:
             for run_id, line, staged_detail in _staged_rejects(store, staged):
-                detail = reasons.detail(staged_detail)
                 counted = _stats_of(stats, run_id)
+                if staged_detail is None:
+                    counted.blank_lines += 1
+                    continue
+                detail = reasons.detail(staged_detail)
                 counted.rows_rejected += 1
                 for rule in set(detail.rules):
                     counted.rejects_by_rule[rule] += 1
@@ -181,8 +183,9 @@ def staged_reject_files(store: ObjectStore, area: str) -> Iterator[tuple[str, st
         yield info.key, kind, run_id
 
 
-def _staged_rejects(store: ObjectStore, staged: Iterable[StagedFile]) -> Iterator[tuple[str, int, str]]:
-    """``(run id, line, JSON detail)`` of every staged reject (the detail is staged in ``source_file``)."""
+def _staged_rejects(store: ObjectStore, staged: Iterable[StagedFile]) -> Iterator[tuple[str, int, str | None]]:
+    """``(run id, line, JSON detail)`` of every staged reject and blank line (the detail is staged in
+    ``source_file``; None for a blank line)."""
     for one in staged:
         with open_parquet(store, one.info) as parquet:
             for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=REJECT_COLUMNS):

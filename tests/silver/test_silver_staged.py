@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from retailctl.jobs.rejects_csv import read_rejects_csv
+from retailctl.jobs.silver import NOT_VALID_OUTCOME
 from retailctl.jobs.silver_staged import (
     FileStats,
     RejectReasons,
@@ -37,17 +38,17 @@ RULES = [
 REJECTED_AT = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
 
-def _stage(store: LocalStore, rows: list[tuple[str, int, dict[str, Any]]]) -> StagedFile:
+def _stage(store: LocalStore, rows: list[tuple[str, int, dict[str, Any] | None]]) -> StagedFile:
     table = pa.table({
         "ingest_run_id": [run_id for run_id, _, _ in rows],
         "source_line": pa.array([line for _, line, _ in rows], pa.int64()),
-        "source_file": [json.dumps(detail) for _, _, detail in rows],
+        "source_file": [json.dumps(detail) if detail is not None else None for _, _, detail in rows],
     })
     pq.write_table(table, store.path("staged/part-0.parquet"))
-    return StagedFile(store.head("staged/part-0.parquet"), "reject")
+    return StagedFile(store.head("staged/part-0.parquet"), NOT_VALID_OUTCOME)
 
 
-def test_reject_lines_are_json_as_spark_writes_it_and_the_csv_reads_back_exactly(tmp_path: Any) -> None:
+def test_reject_lines_are_json_as_spark_writes_it_blank_lines_are_counted_and_the_csv_reads_back(tmp_path: Any) -> None:
     store = LocalStore(tmp_path)
     store.path("staged/").mkdir(parents=True)
     awkward = ["T\\1\x01", 'q "x" é\u2028', "\t=tab", None]
@@ -55,6 +56,7 @@ def test_reject_lines_are_json_as_spark_writes_it_and_the_csv_reads_back_exactly
         ("run-a", 2, {"raw_row": "T\\1\x01,x,\u00e9", "failed": [1, 2], "values": [awkward[0], "x", awkward[1]]}),
         ("run-a", 5, {"raw_row": "a,b", "failed": [0], "values": None}),
         ("run-b", 3, {"raw_row": "=1+1,2,", "failed": [2], "values": [awkward[2], "2", awkward[3]]}),
+        ("run-b", 4, None),
     ])
     stats = {"run-a": FileStats(), "run-b": FileStats()}
     files = {"run-a": "a file.csv", "run-b": "b.csv"}
@@ -84,3 +86,4 @@ def test_reject_lines_are_json_as_spark_writes_it_and_the_csv_reads_back_exactly
     assert (stats["run-a"].rows_rejected, dict(stats["run-a"].rejects_by_rule)) == (
         2, {"integer": 1, "pattern": 1, "malformed_row": 1}
     )
+    assert (stats["run-b"].rows_rejected, stats["run-b"].blank_lines) == (1, 1)
