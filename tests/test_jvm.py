@@ -128,6 +128,20 @@ def test_local_writes_set_permissions_without_chmod_processes(spark: Any, tmp_pa
 
 
 @pytest.mark.spark
+def test_parquet_dictionaries_stop_at_64_kib_and_small_ones_stay(spark: Any, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    assert spark.sparkContext._jsc.hadoopConfiguration().get("parquet.dictionary.page.size") == "65536"
+    spark.range(15_000).selectExpr(
+        "concat('customer-', lpad(id % 5000, 12, '0')) AS large_dictionary", "concat('S', id % 7) AS store"
+    ).coalesce(1).write.parquet(str(tmp_path / "out"))
+    (written,) = (tmp_path / "out").glob("*.parquet")
+    row_group = pq.ParquetFile(written).metadata.row_group(0)
+    encodings = {row_group.column(i).path_in_schema: set(row_group.column(i).encodings) for i in range(2)}
+    assert "PLAIN_DICTIONARY" not in encodings["large_dictionary"] and "PLAIN_DICTIONARY" in encodings["store"]
+
+
+@pytest.mark.spark
 def test_column_functions_find_their_class_without_a_lookup_by_name(spark: Any) -> None:
     from pyspark.sql import functions as F
 
