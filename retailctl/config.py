@@ -236,6 +236,9 @@ def _parse_dataset(raw: dict[str, Any], source: str) -> DatasetSpec:
     partition_column = reader.text("partition.column", "")
     if partition_column not in names or columns[names.index(partition_column)].type != "timestamp":
         raise ConfigError(source, "partition.column", f"{partition_column!r} must name a timestamp column")
+    if not columns[names.index(partition_column)].required:
+        raise ConfigError(source, "partition.column",
+                          f"{partition_column!r} must be required: a row without it has no date to be stored under")
     derived = reader.mapping("gold.derived")
     reader.reject_unknown({"name", "dedup_key", "partition", "gold", "columns"}, {"partition": {"column", "name"}, "gold": {"table", "derived"}})
     return DatasetSpec(

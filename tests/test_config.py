@@ -91,6 +91,7 @@ def test_bad_pipeline_config_names_file_key_and_problem(tmp_path: Path, text: st
         (("type: integer", "type: int"), "columns.quantity.type", "not one of"),
         (("dedup_key: transaction_id", "dedup_key: nope"), "dedup_key", "not one of the columns"),
         (("column: sold_at", "column: store_id"), "partition.column", "timestamp column"),
+        (("type: timestamp\n    required: true", "type: timestamp\n    required: false"), "partition.column", "must be required"),
         (('pattern: "^[A-Za-z0-9_-]+$"', 'pattern: "[unclosed"'), "columns.transaction_id.pattern", "regular expression"),
         (("max_length: 64", "max_length: many"), "columns.transaction_id.max_length", "must be a number"),
         (("normalize: lower", "normalize: title"), "columns.payment_method.normalize", "lower or upper"),
