@@ -71,9 +71,14 @@ def test_only_the_most_recently_used_archives_are_kept(tmp_path: Path, monkeypat
     )
 
 
-def test_archives_left_half_written_by_runs_that_are_gone_are_deleted(tmp_path: Path) -> None:
+def _finished_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
-    gone, running = tmp_path / f"spark-aa.jsa.{finished.stdout.strip()}.tmp", tmp_path / f"spark-bb.jsa.{os.getpid()}.tmp"
+    return int(finished.stdout)
+
+
+def test_archives_left_half_written_by_runs_that_are_gone_are_deleted(tmp_path: Path) -> None:
+    gone, running = tmp_path / f"spark-aa.jsa.{_finished_pid()}.tmp", tmp_path / f"spark-bb.jsa.{os.getpid()}.tmp"
     for pending in (gone, running):
         pending.write_bytes(b"partial archive")
 
@@ -89,8 +94,7 @@ def test_a_run_mapping_its_archive_deletes_those_others_left_half_written(
     written = jvm.add_class_data_archive(home, {})
     assert written is not None and not written.present
     written.path.write_bytes(b"archive")
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
-    abandoned = written.path.with_name(f"spark-aa.jsa.{finished.stdout.strip()}.tmp")
+    abandoned = written.path.with_name(f"spark-aa.jsa.{_finished_pid()}.tmp")
     abandoned.write_bytes(b"partial archive")
 
     conf: dict[str, str] = {}

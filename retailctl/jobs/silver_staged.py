@@ -87,10 +87,6 @@ class RejectReasons:
             for rule in rules
         ]
 
-    def reasons_json(self, failed: Iterable[int], values: Sequence[str | None] | None) -> str:
-        """The reasons of the rules ``failed`` (by number) as compact JSON, values from the field texts ``values``."""
-        return self._reasons_json(failed, self._checked(values))
-
     def detail(self, staged: str) -> RejectDetail:
         """A reject from the JSON detail staged in its ``source_file`` (``raw_row``, ``failed``, ``values``)."""
         parsed = _STAGED_DETAIL.decode(staged)

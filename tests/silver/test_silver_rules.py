@@ -98,8 +98,8 @@ def _outcome(classified: dict[int, Any], rule: str, index: int) -> tuple[Any, se
 
 def reasons_of(record: Any) -> list[dict[str, Any]]:
     """The reasons a reader sees for a classified record, as the runner writes them from its staged detail."""
-    values = json.loads(record[silver.VALUES], strict=False) if record[silver.VALUES] is not None else None
-    reasons: list[dict[str, Any]] = json.loads(_reject_reasons().reasons_json(json.loads(record[silver.FAILED]), values))
+    staged = f'{{"raw_row":null,"failed":{record[silver.FAILED]},"values":{record[silver.VALUES] or "null"}}}'
+    reasons: list[dict[str, Any]] = json.loads(_reject_reasons().detail(staged).reasons_json)
     return reasons
 
 
