@@ -63,6 +63,31 @@ def test_one_new_day_rewrites_only_that_partition(spark: Any, month: tuple[Local
     assert summary.check["ok"]
 
 
+def test_new_keys_beyond_every_gold_key_join_their_dates_old_rows(spark: Any, month: tuple[LocalStore, PipelineConfig]) -> None:
+    store, config = month
+    run_gold_compaction(spark, store, config)
+    before = fingerprint(store)
+    old_rows = gold_keys_on(store, "2024-01-15")
+    resent = [sale("z-1", "2024-01-15", quantity=1), sale("z-1", "2024-01-15", quantity=2), sale("z-2", "2024-01-15")]
+    write_silver(store, resent, run_id="R-later-ids", ingested_at=datetime(2024, 2, 4, tzinfo=UTC))
+
+    summary = run_gold_compaction(spark, store, config)
+
+    assert summary.partitions_rewritten == ["2024-01-15"]
+    assert changed_partitions(before, fingerprint(store)) == {"2024-01-15"}
+    assert gold_keys_on(store, "2024-01-15") == old_rows | {("z-1", 2), ("z-2", 1)}
+    metrics = read_json(store, layout.gold_metrics_key("2024-01-15"))
+    assert (metrics["rows_in"], metrics["rows_out"], metrics["duplicates_removed"]) == (len(old_rows) + 3, len(old_rows) + 2, 1)
+    every_row = gold_keys_on(store)
+    assert summary.check == {"gold_rows": len(every_row), "distinct_silver_keys": len(every_row), "ok": True}
+
+
+def gold_keys_on(store: LocalStore, day: str | None = None) -> set[tuple[str, int]]:
+    """(transaction id, quantity) of gold's rows, of one date or all."""
+    table = ds.dataset(store.uri("gold/fact_sales"), format="parquet", partitioning="hive").to_table()
+    return {(row["transaction_id"], row["quantity"]) for row in table.to_pylist() if day in (None, row["date"])}
+
+
 def test_a_second_run_with_nothing_new_changes_nothing(spark: Any, month: tuple[LocalStore, PipelineConfig]) -> None:
     store, config = month
     run_gold_compaction(spark, store, config)
