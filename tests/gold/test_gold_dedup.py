@@ -13,7 +13,6 @@ import pytest
 from retailctl import layout
 from retailctl.config import PipelineConfig
 from retailctl.errors import UsageError
-from retailctl.jobs import gold_runner
 from retailctl.jobs.gold_runner import DateRange, parse_date_range, run_gold_compaction
 from retailctl.storage import LocalStore, read_json
 from tests.gold.silver_rows import sale, write_silver
@@ -29,14 +28,6 @@ def gold_rows(store: LocalStore) -> dict[str, dict[str, Any]]:
     by_key = {row["transaction_id"]: row for row in rows}
     assert len(by_key) == len(rows), "gold holds a transaction id twice"
     return by_key
-
-
-@pytest.fixture(params=["in one task", "shuffled by key and date"])
-def gold_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Small silver with nothing to merge is compacted in one task; the second plan is the one larger runs take."""
-    if request.param != "in one task":
-        monkeypatch.setattr(gold_runner, "ONE_TASK_SILVER_BYTES", -1)
-    return str(request.param)
 
 
 @pytest.mark.spark

@@ -63,19 +63,22 @@ def test_one_new_day_rewrites_only_that_partition(spark: Any, month: tuple[Local
     assert summary.check["ok"]
 
 
-def test_new_keys_beyond_every_gold_key_join_their_dates_old_rows(spark: Any, month: tuple[LocalStore, PipelineConfig]) -> None:
+def test_new_keys_beyond_every_gold_key_join_their_dates_old_rows(
+    spark: Any, month: tuple[LocalStore, PipelineConfig], gold_plan: str
+) -> None:
     store, config = month
     run_gold_compaction(spark, store, config)
     before = fingerprint(store)
     old_rows = gold_keys_on(store, "2024-01-15")
-    resent = [sale("z-1", "2024-01-15", quantity=1), sale("z-1", "2024-01-15", quantity=2), sale("z-2", "2024-01-15")]
-    write_silver(store, resent, run_id="R-later-ids", ingested_at=datetime(2024, 2, 4, tzinfo=UTC))
+    later = "z1" if gold_plan == "in one task" else "z2"
+    resent = [sale(f"{later}-1", "2024-01-15", quantity=1), sale(f"{later}-1", "2024-01-15", quantity=2), sale(f"{later}-2", "2024-01-15")]
+    write_silver(store, resent, run_id=f"R-{later}", ingested_at=datetime(2024, 2, 4, tzinfo=UTC))
 
     summary = run_gold_compaction(spark, store, config)
 
     assert summary.partitions_rewritten == ["2024-01-15"]
     assert changed_partitions(before, fingerprint(store)) == {"2024-01-15"}
-    assert gold_keys_on(store, "2024-01-15") == old_rows | {("z-1", 2), ("z-2", 1)}
+    assert gold_keys_on(store, "2024-01-15") == old_rows | {(f"{later}-1", 2), (f"{later}-2", 1)}
     metrics = read_json(store, layout.gold_metrics_key("2024-01-15"))
     assert (metrics["rows_in"], metrics["rows_out"], metrics["duplicates_removed"]) == (len(old_rows) + 3, len(old_rows) + 2, 1)
     every_row = gold_keys_on(store)
