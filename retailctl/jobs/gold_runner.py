@@ -24,7 +24,7 @@ Design
   from the moved-aside files, removes the staging and writes a failed summary; the watermark is
   written only after all swaps, so the next run retries the same silver files.
 * **Files**: one Spark task per date (a small run with nothing to merge computes in a single task, see
-  :data:`ONE_TASK_SILVER_BYTES`); ``maxRecordsPerFile`` from the target file size and the bytes
+  :data:`ONE_TASK_BYTES`); ``maxRecordsPerFile`` from the target file size and the bytes
   per row of the silver files read, so a small day is one file.
 * **Cost**: Spark runs only what needs the data: the dedup and gold write (one shuffle by key, one by
   date, none for a small run); an incremental merge adds one aggregate over the (small) ranked
@@ -323,7 +323,7 @@ class _Compaction:
             output, affected, fresh_keys = self._merge(silver, lake, overlapping, rebuild, tally, key_range)
         else:
             kept = {day: lake.gold[day] for day in by_day.keys() - rebuild if day in lake.gold}
-            one_task = sum(info.size for info in [*sources, *_each(kept)]) <= ONE_TASK_SILVER_BYTES
+            one_task = sum(info.size for info in [*sources, *_each(kept)]) <= ONE_TASK_BYTES
             output = self._beside_gold(silver, kept, tally, one_task)
             affected = rebuild | by_day.keys()
         output = gold.with_date_partition(output, self.dataset)
@@ -556,7 +556,7 @@ class _Compaction:
         return check
 
 
-ONE_TASK_SILVER_BYTES = 1024 * 1024
+ONE_TASK_BYTES = 1024 * 1024
 """Gold with nothing to merge and at most this much to read (new silver and the old gold of its dates) is
 computed in one task: the dedup and the write by date need no shuffle (a 1k-row ingest's gold step: one Spark
 job instead of three, 1.8 -> 1.2 s). A cold JVM runs one task at ~12k rows a second, so larger runs use both
