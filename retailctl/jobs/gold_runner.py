@@ -316,15 +316,18 @@ class _Compaction:
         tally = {(day, _SILVER): sum(footer.num_rows for footer in items) for day, items in footers.items()}
         silver = self._read_silver(sources)
         key_range = _value_range((f for items in footers.values() for f in items), self.dataset.dedup_key)
-        overlapping = self._may_share_keys(competing, key_range)
+        gold_footers = _footers(self.store, competing) if key_range is not None else {}
+        overlapping = _may_share_keys(competing, gold_footers, self.dataset.dedup_key, key_range)
         one_task = False
         fresh_keys: int | None = None
         if overlapping:
             output, affected, fresh_keys = self._merge(silver, lake, overlapping, rebuild, tally, key_range)
         else:
             kept = {day: lake.gold[day] for day in by_day.keys() - rebuild if day in lake.gold}
+            for day in kept:
+                tally[(day, _GOLD)] = sum(footer.num_rows for footer in gold_footers[day])
             one_task = sum(info.size for info in [*sources, *_each(kept)]) <= ONE_TASK_BYTES
-            output = self._beside_gold(silver, kept, tally, one_task)
+            output = self._beside_gold(silver, kept, one_task)
             affected = rebuild | by_day.keys()
         output = gold.with_date_partition(output, self.dataset)
         self._stage(output if one_task else output.repartition(self.part), tally, sources)
@@ -363,35 +366,14 @@ class _Compaction:
         silver = self._read(schema, layout.PROCESSED, sources) if sources else self.spark.createDataFrame([], schema)
         return silver.withColumn(gold.FROM_GOLD, F.lit(False))
 
-    def _may_share_keys(self, competing: dict[str, list[ObjectInfo]], key_range: tuple[Any, Any] | None) -> dict[str, list[ObjectInfo]]:
-        """The gold files whose keys may meet the new silver's: their footers' key range overlaps ``key_range``.
-
-        Keys that grow with time put a new day's keys beyond every older file's range, and the run needs no
-        merge (a 55k-row day on a 90-day, 5M-row lake, cold: 10 Spark jobs -> 3, 12.2 -> 8.7 s). Files without
-        key statistics, or silver without them, always compete.
-        """
-        if key_range is None or not competing:
-            return competing
-        low, high = key_range
-        footers = _footers(self.store, competing)
-        overlapping: dict[str, list[ObjectInfo]] = {}
-        for day, infos in competing.items():
-            for info, footer in zip(infos, footers[day], strict=True):
-                bounds = _value_range([footer], self.dataset.dedup_key)
-                if bounds is None or (bounds[0] <= high and low <= bounds[1]):
-                    overlapping.setdefault(day, []).append(info)
-        return overlapping
-
-    def _beside_gold(self, silver: DataFrame, kept: dict[str, list[ObjectInfo]], tally: dict[tuple[str, str], int], one_task: bool) -> DataFrame:
+    def _beside_gold(self, silver: DataFrame, kept: dict[str, list[ObjectInfo]], one_task: bool) -> DataFrame:
         """New gold rows when no gold row shares a key with ``silver``: its latest rows, plus the old rows of ``kept`` dates.
 
-        Adds the kept rows to ``tally``. ``one_task`` computes it all in one task (no shuffle: one file a date).
+        ``one_task`` computes it all in one task (no shuffle: one file a date).
         """
         winners = gold.to_gold(gold.latest_per_key(silver.coalesce(1) if one_task else silver, self.dataset), self.dataset)
         if not kept:
             return winners
-        for day, rows in _rows_by_day(self.store, kept).items():
-            tally[(day, _GOLD)] = rows
         both = winners.unionByName(self._read(winners.schema, self.gold_base, _each(kept)))
         return both.coalesce(1) if one_task else both
 
@@ -635,6 +617,27 @@ def _footers(store: ObjectStore, by_day: dict[str, list[ObjectInfo]]) -> dict[st
 def _rows_by_day(store: ObjectStore, by_day: dict[str, list[ObjectInfo]]) -> dict[str, int]:
     """Rows per date from the parquet footers of each date's files."""
     return {day: sum(footer.num_rows for footer in footers) for day, footers in _footers(store, by_day).items()}
+
+
+def _may_share_keys(
+    competing: dict[str, list[ObjectInfo]], footers: dict[str, list[pq.FileMetaData]], column: str, key_range: tuple[Any, Any] | None
+) -> dict[str, list[ObjectInfo]]:
+    """The gold files whose keys may meet the new silver's: their footers' range of ``column`` overlaps ``key_range``.
+
+    Keys that grow with time put a new day's keys beyond every older file's range, and the run needs no
+    merge (a 55k-row day on a 90-day, 5M-row lake, cold: 10 Spark jobs -> 3, 12.2 -> 8.7 s). Files without
+    key statistics, or silver without them, always compete.
+    """
+    if key_range is None:
+        return competing
+    low, high = key_range
+    overlapping: dict[str, list[ObjectInfo]] = {}
+    for day, infos in competing.items():
+        for info, footer in zip(infos, footers[day], strict=True):
+            bounds = _value_range([footer], column)
+            if bounds is None or (bounds[0] <= high and low <= bounds[1]):
+                overlapping.setdefault(day, []).append(info)
+    return overlapping
 
 
 def _value_range(footers: Iterable[pq.FileMetaData], column: str) -> tuple[Any, Any] | None:
