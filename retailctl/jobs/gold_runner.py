@@ -316,7 +316,7 @@ class _Compaction:
         tally = {(day, _SILVER): sum(footer.num_rows for footer in items) for day, items in footers.items()}
         silver = self._read_silver(sources)
         key_range = _value_range((f for items in footers.values() for f in items), self.dataset.dedup_key)
-        gold_footers = _footers(self.store, competing) if key_range is not None else {}
+        gold_footers = _footers(self.store, competing)
         overlapping = _may_share_keys(competing, gold_footers, self.dataset.dedup_key, key_range)
         one_task = False
         fresh_keys: int | None = None
@@ -324,11 +324,11 @@ class _Compaction:
             output, affected, fresh_keys = self._merge(silver, lake, overlapping, rebuild, tally, key_range)
         else:
             kept = {day: lake.gold[day] for day in by_day.keys() - rebuild if day in lake.gold}
-            for day in kept:
-                tally[(day, _GOLD)] = sum(footer.num_rows for footer in gold_footers[day])
             one_task = sum(info.size for info in [*sources, *_each(kept)]) <= ONE_TASK_BYTES
             output = self._beside_gold(silver, kept, one_task)
             affected = rebuild | by_day.keys()
+        for day in affected & gold_footers.keys():
+            tally[(day, _GOLD)] = sum(footer.num_rows for footer in gold_footers[day])
         output = gold.with_date_partition(output, self.dataset)
         self._stage(output if one_task else output.repartition(self.part), tally, sources)
         self.step("staged")
@@ -386,7 +386,7 @@ class _Compaction:
         tally: dict[tuple[str, str], int],
         key_range: tuple[Any, Any] | None,
     ) -> tuple[DataFrame, set[str], int]:
-        """New gold rows of the affected dates; adds moved-out and old gold rows to ``tally``; keys new to gold.
+        """New gold rows of the affected dates; adds moved-out rows to ``tally``; keys new to gold.
 
         ``competing`` are the gold files whose rows compete with the new silver rows; ``key_range`` (the
         new silver keys' bounds, from footers) lets parquet skip files and row groups that cannot hold
@@ -422,8 +422,6 @@ class _Compaction:
         kept_days = sorted(day for day in affected - rebuild if day in lake.gold)
         if kept_days:
             kept = {day: lake.gold[day] for day in kept_days}
-            for day, rows in _rows_by_day(self.store, kept).items():
-                tally[(day, _GOLD)] = rows
             old_gold = self._read(outputs.schema, self.gold_base, _each(kept))
             changed = _small(winners.select(key), sum(wins for _, wins, *_ in counts))
             outputs = outputs.unionByName(old_gold.join(changed, key, "left_anti"))

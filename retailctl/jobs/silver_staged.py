@@ -2,8 +2,8 @@
 
 The main silver write stages every record once, partitioned by ``_outcome`` (the day of a valid row,
 NULL for rejects and blank lines; see :func:`retailctl.jobs.silver.staged_rows`). Everything after it
-is read here with pyarrow, without another Spark job: valid rows per run id from the footers (a batch
-of one file) or the run id column alone (dictionary-encoded, a few bytes per row group), and the
+is read here with pyarrow, without another Spark job: valid rows per run id from the footers (a file
+of one run) or the run id column alone (dictionary-encoded, a few bytes per row group), and the
 rejects and blank lines, a few percent of the rows, streamed once: the rejects into one JSON lines
 file and one analyst CSV per run id.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -24,7 +24,7 @@ from typing import Protocol, TextIO
 from retailctl.errors import InvariantBroken
 from retailctl.jobs.rejects_csv import rejects_csv_writer
 from retailctl.storage import ObjectInfo, ObjectStore
-from retailctl.storage.parquet import open_parquet, parquet_footer, value_counts
+from retailctl.storage.parquet import open_parquet, value_counts
 
 RUN_COLUMN = "ingest_run_id"
 REJECT_COLUMNS = [RUN_COLUMN, "source_line", "source_file"]
@@ -121,18 +121,12 @@ def count_staged(store: ObjectStore, valid: Iterable[StagedFile], stats: Mapping
     """Add the rows and days of every staged file of valid rows to ``stats`` (by run id)."""
     files = list(valid)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        counted = pool.map(lambda one: _rows_by_run(store, one.info, stats), files)
+        counted = pool.map(lambda one: value_counts(store, one.info, RUN_COLUMN), files)
         for one, by_run in zip(files, counted, strict=True):
             for run_id, rows in by_run.items():
                 if rows:
                     _stats_of(stats, run_id).rows_valid += rows
                     _stats_of(stats, run_id).partitions.add(one.outcome)
-
-
-def _rows_by_run(store: ObjectStore, info: ObjectInfo, stats: Mapping[str, FileStats]) -> Counter[str]:
-    if len(stats) == 1:
-        return Counter({next(iter(stats)): parquet_footer(store, info).num_rows})
-    return value_counts(store, info, RUN_COLUMN)
 
 
 def stage_rejects(
