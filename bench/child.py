@@ -18,6 +18,7 @@ from typing import Any
 
 from retailctl import layout
 from retailctl.config import PipelineConfig, load_config
+from retailctl.jobs import jvm
 
 
 def bench_config(lake: str) -> PipelineConfig:
@@ -87,7 +88,7 @@ def spark_baseline(params: dict[str, Any]) -> dict[str, Any]:
     frame = frame.withColumn(partition, F.to_date(F.to_timestamp(config.dataset.partition_column)))
     frame.write.mode("overwrite").partitionBy(partition).parquet(params["out"])
     finished = time.perf_counter()
-    spark.stop()
+    jvm.stop_context(spark.sparkContext)
     return {"session_seconds": started - session_started, "stage_seconds": finished - started}
 
 
@@ -122,7 +123,7 @@ def _spark_stage(
     started = time.perf_counter()
     outcome = work(spark, store, config)
     finished = time.perf_counter()
-    spark.stop()
+    jvm.stop_context(spark.sparkContext)
     return {"session_seconds": started - session_started, "stage_seconds": finished - started, "result": plain(outcome)}
 
 

@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,32 @@ def test_generated_methods_of_any_size_only_where_the_jvm_compiles_them() -> Non
     assert limit(local) == limit(local, FULL_JIT_INPUT_BYTES) == "65535"
     assert limit(SparkSettings(master="local[2]", conf=(("spark.driver.extraJavaOptions", "-Dx=1"),))) == "8000"
     assert limit(SparkSettings(master="spark://cluster:7077")) == "8000"
+
+
+class _StoppingContext:
+    """What :func:`jvm.stop_context` uses of a SparkContext: its accumulator server and ``stop``."""
+
+    def __init__(self, server: Any) -> None:
+        self._accumulatorServer = server
+        self.server_at_stop: Any = "not stopped"
+
+    def stop(self) -> None:
+        self.server_at_stop = self._accumulatorServer
+
+
+def test_stop_context_stops_and_shuts_the_accumulator_server_down_beside_it() -> None:
+    from pyspark.accumulators import _start_update_server
+
+    before = set(threading.enumerate())
+    server = _start_update_server("token")
+    (serving,) = set(threading.enumerate()) - before
+    context = _StoppingContext(server)
+
+    jvm.stop_context(context)  # type: ignore[arg-type]
+
+    assert context.server_at_stop is None, "the context stops without waiting for the server's loop"
+    shutdown = next(thread for thread in threading.enumerate() if thread.name == "accumulator-server-shutdown")
+    shutdown.join(timeout=30)
+    serving.join(timeout=30)
+    assert not shutdown.is_alive() and not serving.is_alive() and server.server_shutdown
+    assert server.socket.fileno() == -1

@@ -124,6 +124,7 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
     """
     java_home = jvm.ensure_java()
     os.environ.setdefault("PYSPARK_PYTHON", _python())
+    os.environ.setdefault("SPARK_HOME", str(jvm.spark_home()))  # else spark-submit runs a Python to find it
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 

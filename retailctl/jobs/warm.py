@@ -215,7 +215,7 @@ class _Lease:
         try:
             active = SparkContext._active_spark_context
             if active is not None:
-                active.stop()
+                jvm.stop_context(active)
             self.gateway.java_gateway_server.getGateway().getBindings().keySet().retainAll(_GATEWAY_BINDINGS)
             self.gateway.close()
         except Exception:  # the JVM may be gone already; the lock must be freed all the same
