@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,30 @@ def spark_baseline(params: dict[str, Any]) -> dict[str, Any]:
     return {"session_seconds": started - session_started, "stage_seconds": finished - started}
 
 
+def spark_incremental_baseline(params: dict[str, Any]) -> dict[str, Any]:
+    """Bare Spark: the silver files gold has not read and the gold files of the dates they touch, rewritten as
+    date-partitioned parquet with no dedup at all (the least an incremental gold run must do)."""
+    from retailctl.jobs.gold_runner import silver_bytes_to_read
+
+    return _spark_stage(params, partial(_rewrite_touched_dates, params["out"]), lambda store, config: silver_bytes_to_read(store, config))
+
+
+def _rewrite_touched_dates(out: str, spark: Any, store: Any, config: PipelineConfig) -> dict[str, int]:
+    from retailctl.jobs.gold_runner import files_by_day, silver_files_to_read
+
+    partition = config.dataset.partition_name
+    gold_base = layout.gold_table_prefix(config.dataset.gold_table)
+    new = silver_files_to_read(store, config)
+    old = [info for day, infos in files_by_day(store, gold_base, partition).items() if day in new for info in infos]
+    silver = [info for infos in new.values() for info in infos]
+    frame = spark.read.option("basePath", store.uri(layout.PROCESSED)).parquet(*(store.uri(info.key) for info in silver))
+    if old:
+        gold = spark.read.option("basePath", store.uri(gold_base)).parquet(*(store.uri(info.key) for info in old))
+        frame = frame.unionByName(gold, allowMissingColumns=True)
+    frame.repartition(partition).write.mode("overwrite").partitionBy(partition).parquet(out)
+    return {"silver_files": len(silver), "gold_files": len(old)}
+
+
 def duckdb_silver(params: dict[str, Any]) -> dict[str, Any]:
     from bench import duckdb_reference as reference
 
@@ -132,6 +157,7 @@ STAGES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "silver": silver,
     "gold": gold,
     "spark_baseline": spark_baseline,
+    "spark_incremental_baseline": spark_incremental_baseline,
     "duckdb_silver": duckdb_silver,
     "duckdb_gold": duckdb_gold,
 }

@@ -90,6 +90,19 @@ def evaluate(stages: Stages, small: str, large: str, many: str) -> list[dict[str
     return rows
 
 
+FLOORS: tuple[tuple[str, str, str], ...] = (
+    ("bare rewrite of the dates 1 new day touches (no dedup) / gold full: the least the incremental's ratio "
+     "can be in a JVM of its own", "spark_incremental_baseline", "gold_full"),
+    ("gold incremental / that bare rewrite", "gold_incremental", "spark_incremental_baseline"),
+)
+"""Ratios that are not targets but bound them: what bare Spark alone costs for the same work."""
+
+
+def floors(stages: Stages) -> list[dict[str, Any]]:
+    return [{"what": what, "measured": ratio(stages, top, bottom), "cpu_ratio": ratio(stages, top, bottom, "cpu_seconds")}
+            for what, top, bottom in FLOORS]
+
+
 def _bytes_read_mib(stages: Stages) -> float | None:
     stage = stages.get("validation", {})
     if stage.get("status") != "ok":
@@ -181,6 +194,10 @@ def markdown(document: dict[str, Any]) -> str:
         measured = "" if row["measured"] is None else f"{row['measured']} {row['unit']}"
         cpu = "" if row.get("cpu_ratio") is None else f"{row['cpu_ratio']} {row['unit']}"
         lines.append(f"| {row['target']} | {measured} | {cpu} | {row['limit']} {row['unit']} | **{row['status']}** |")
+    lines += ["", "## Floors (bare Spark, same run; not targets)", "",
+              "| ratio | wall | CPU s |", "|---|---:|---:|"]
+    for row in document.get("floors", []):
+        lines.append(f"| {row['what']} | {_ratio(row['measured'])} | {_ratio(row['cpu_ratio'])} |")
     lines += ["", "## Row counts: pipeline vs DuckDB reference vs generator", "",
               "| check | pipeline | DuckDB | generator | equal |", "|---|---:|---:|---:|---|"]
     for check in document["checks"]:
@@ -191,6 +208,10 @@ def markdown(document: dict[str, Any]) -> str:
     if document.get("notes"):
         lines += ["", "## Notes", "", *[f"- {note}" for note in document["notes"]]]
     return "\n".join(lines) + "\n"
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value} x"
 
 
 def _spread(spread: dict[str, float], digits: int = 2) -> str:

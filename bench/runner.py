@@ -220,6 +220,22 @@ class Bench:
         self.measure("spark_baseline_large" + jvm.suffix,
                      f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}" + _label(jvm), source.rows, once)
 
+    def spark_incremental_baseline(self, gold_lake: Path) -> None:
+        new_day = self.inputs.new_day
+        name = "spark_incremental_baseline"
+        label = f"bare Spark rewrite of the dates 1 new day ({human(new_day.rows)}) touches, no dedup"
+        out = self.work / "spark_incremental_baseline_out"
+        base = self.incremental_base(gold_lake)
+        if isinstance(base, str):
+            self.stages[name] = {"label": label, "rows": new_day.rows, "status": "not available", "note": base}
+            return
+
+        def once(_: int) -> Sample:
+            shutil.rmtree(out, ignore_errors=True)
+            return run_stage("spark_incremental_baseline", {"lake": str(base), "out": str(out)})
+
+        self.measure(name, label, new_day.rows, once)
+
     def gold_full(self, silver_lake: Path, gold_lake: Path | None, jvm: Jvm = COLD) -> None:
         large = self.inputs.large
         lake = self.work / "lake"
@@ -351,11 +367,16 @@ def _silver_and_gold(bench: Bench) -> None:
     bench.gold_incremental(bench.work / "lake_gold_large")
 
 
+def _baselines(bench: Bench) -> None:
+    bench.spark_baseline()
+    bench.spark_incremental_baseline(bench.work / "lake_gold_large")
+
+
 GROUPS: dict[str, Callable[[Bench], None]] = {
     "validation": Bench.validation,
     "duckdb": _reference,
     "pipeline": _silver_and_gold,
-    "baseline": Bench.spark_baseline,
+    "baseline": _baselines,
     "many": lambda bench: bench.silver("silver_many", bench.inputs.many, None),
     "ingest": Bench.ingest,
     "warm": Bench.warm,
@@ -378,6 +399,7 @@ def merged_with_previous(document: dict[str, Any], previous_path: Path) -> dict[
         "stages": stages,
         "checks": checks,
         "targets": report.evaluate(stages, small, large, many),
+        "floors": report.floors(stages),
         "notes": [*previous.get("notes", []), f"re-measured at {document['finished_at']}: {remeasured}", *document["notes"]],
     }
 
@@ -427,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         "stages": bench.stages,
         "labels": [small, large, many],
         "targets": report.evaluate(bench.stages, small, large, many),
+        "floors": report.floors(bench.stages),
         "checks": bench.checks,
         "notes": bench.notes,
     }

@@ -32,3 +32,22 @@ def test_bench_runs_the_reference_and_validation_and_writes_results(tmp_path: Pa
     statuses = {row["target"]: row["status"] for row in document["targets"]}
     assert statuses["validation of the big file: bytes read <= 1 MiB"] in ("met", "not available")
     assert "| DuckDB reference gold" in (results / "custom.md").read_text()
+
+
+def test_floors_are_ratios_of_the_bare_spark_stages_and_appear_in_the_markdown() -> None:
+    from bench import report
+
+    def stage(wall: float, cpu: float) -> dict[str, object]:
+        return {"status": "ok", "summary": {"wall_seconds": {"median": wall}, "cpu_seconds": {"median": cpu}}}
+
+    stages = {"gold_full": stage(50, 100), "gold_incremental": stage(8, 12), "spark_incremental_baseline": stage(6.4, 10)}
+    rows = report.floors(stages)
+    assert [(row["measured"], row["cpu_ratio"]) for row in rows] == [(0.128, 0.1), (1.25, 1.2)]
+    assert report.floors({"gold_full": stage(50, 100)})[0]["measured"] is None
+
+    document = {
+        "mode": "custom", "finished_at": "now", "runs": 1, "stages": {}, "targets": [], "checks": [], "floors": rows,
+        "machine": {key: "?" for key in ("cpu_model", "logical_cores", "memory_gib", "python", "pyspark", "duckdb", "java", "commit")},
+    }
+    text = report.markdown(document)
+    assert "## Floors" in text and "| gold incremental / that bare rewrite | 1.25 x | 1.2 x |" in text

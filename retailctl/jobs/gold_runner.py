@@ -584,13 +584,20 @@ def _silver_to_read(
     }
 
 
-def silver_bytes_to_read(store: ObjectStore, config: PipelineConfig, *, full: bool = False, dates: str | DateRange | None = None) -> int:
-    """The bytes of silver a run would read (it sizes the local Spark session: a small incremental run stays light)."""
+def silver_files_to_read(
+    store: ObjectStore, config: PipelineConfig, *, full: bool = False, dates: str | DateRange | None = None
+) -> dict[str, list[ObjectInfo]]:
+    """The silver files a run would read, by date: those the watermark lacks, or every file of a ``full`` rebuild."""
     window = _date_window(dates)
     silver = files_by_day(store, layout.PROCESSED, config.dataset.partition_name)
     seen = frozenset(read_json_or(store, layout.gold_watermark_key(), {}).get("files", []))
     rebuild = {day for day in silver if _in_window(window, day)} if full else set()
-    return sum(info.size for infos in _silver_to_read(silver, seen, window, rebuild).values() for info in infos)
+    return _silver_to_read(silver, seen, window, rebuild)
+
+
+def silver_bytes_to_read(store: ObjectStore, config: PipelineConfig, *, full: bool = False, dates: str | DateRange | None = None) -> int:
+    """The bytes of silver a run would read (it sizes the local Spark session: a small incremental run stays light)."""
+    return sum(info.size for info in _each(silver_files_to_read(store, config, full=full, dates=dates)))
 
 
 def _each_file(by_day: dict[str, list[ObjectInfo]], read: Callable[[ObjectInfo], _Read]) -> dict[str, list[_Read]]:
