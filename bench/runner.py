@@ -91,6 +91,26 @@ class Jvm:
 COLD = Jvm({"RETAILCTL_SPARK_WARM": "false"})
 
 
+@dataclass(frozen=True)
+class Partner:
+    """A stage measured beside another (see :meth:`Bench.measure`)."""
+
+    name: str
+    label: str
+    rows: int
+    once: Callable[[int], Sample]
+
+
+def _summarize(entry: dict[str, Any], samples: list[Sample], rows: int) -> None:
+    entry["summary"] = summarize(samples, rows, "stage_seconds")
+    entry["samples"] = [
+        {k: v for k, v in s.result.items() if k in ("stage_seconds", "session_seconds", "bytes_read")}
+        | {"wall_seconds": round(s.wall_seconds, 3), "cpu_seconds": round(s.cpu_seconds, 2),
+           "peak_rss_mib": round(s.peak_rss_bytes / 2**20, 1)}
+        for s in samples
+    ]
+
+
 class Bench:
     """One benchmark invocation: its inputs, its work directory, what it measured and checked."""
 
@@ -114,33 +134,42 @@ class Bench:
         *,
         needs: str | None = None,
         reference_stage: str | None = None,
+        beside: Partner | None = None,
     ) -> list[Sample]:
-        """Run ``once`` self.runs times; record the summary, or why the stage failed or could not run."""
+        """Run ``once`` self.runs times; record the summary, or why the stage failed or could not run.
+
+        ``beside``: a stage this one is compared with, run right after each of its runs, so that both sides
+        of the ratio meet the machine in the same state (its speed drifts within minutes)."""
+        series = [(*self._series(name, label, rows, needs, reference_stage), once)]
+        if beside is not None:
+            series.append((*self._series(beside.name, beside.label, beside.rows, None, None), beside.once))
+        for index in range(self.runs):
+            for entry, samples, work in series:
+                if entry["status"] == "ok":
+                    self._run(entry, work, index, samples)
+        for entry, samples, _ in series:
+            if entry["status"] == "ok":
+                _summarize(entry, samples, entry["rows"])
+        return series[0][1]
+
+    def _series(self, name: str, label: str, rows: int, needs: str | None, reference_stage: str | None) -> tuple[dict[str, Any], list[Sample]]:
         entry: dict[str, Any] = {"label": label, "rows": rows, "status": "ok", "reference": reference_stage}
         self.stages[name] = entry
         missing = available(needs) if needs else None
         if missing:
             entry.update(status="not available", note=missing)
             print(f"  {label}: not available ({missing})", flush=True)
-            return []
-        samples: list[Sample] = []
-        for index in range(self.runs):
-            sample = once(index)
-            samples.append(sample)
-            print(f"  {label}: run {index + 1}: {sample.wall_seconds:.2f} s, {sample.cpu_seconds:.1f} CPU s, "
-                  f"{sample.peak_rss_bytes / 2**20:.0f} MiB{'' if sample.ok else ' FAILED'}", flush=True)
-            if not sample.ok:
-                error = sample.result.get("error") or f"exit code {sample.returncode}"
-                entry.update(status="failed", note=error, traceback=sample.result.get("traceback") or sample.stderr_tail)
-                return samples
-        entry["summary"] = summarize(samples, rows, "stage_seconds")
-        entry["samples"] = [
-            {k: v for k, v in s.result.items() if k in ("stage_seconds", "session_seconds", "bytes_read")}
-            | {"wall_seconds": round(s.wall_seconds, 3), "cpu_seconds": round(s.cpu_seconds, 2),
-               "peak_rss_mib": round(s.peak_rss_bytes / 2**20, 1)}
-            for s in samples
-        ]
-        return samples
+        return entry, []
+
+    @staticmethod
+    def _run(entry: dict[str, Any], once: Callable[[int], Sample], index: int, samples: list[Sample]) -> None:
+        sample = once(index)
+        samples.append(sample)
+        print(f"  {entry['label']}: run {index + 1}: {sample.wall_seconds:.2f} s, {sample.cpu_seconds:.1f} CPU s, "
+              f"{sample.peak_rss_bytes / 2**20:.0f} MiB{'' if sample.ok else ' FAILED'}", flush=True)
+        if not sample.ok:
+            error = sample.result.get("error") or f"exit code {sample.returncode}"
+            entry.update(status="failed", note=error, traceback=sample.result.get("traceback") or sample.stderr_tail)
 
     def check(self, stage: str, what: str, pipeline: int, duckdb: int | None = None, generator: int | None = None) -> None:
         """Record a count the pipeline, the DuckDB reference and the generator must agree on."""
@@ -182,7 +211,13 @@ class Bench:
             self.reference_counts[name] = self.stages[name]["counts"] = file_counts(samples[-1].result["result"])
 
     def silver(
-        self, name: str, inputs: list[Input], reference_stage: str | None, keep: Path | None = None, jvm: Jvm = COLD
+        self,
+        name: str,
+        inputs: list[Input],
+        reference_stage: str | None,
+        keep: Path | None = None,
+        jvm: Jvm = COLD,
+        beside: Partner | None = None,
     ) -> None:
         lake = self.work / "lake"
         rows = sum(item.rows for item in inputs)
@@ -193,7 +228,7 @@ class Bench:
             place_and_validate(lake, inputs, self.config)
             return run_stage("silver", {"lake": str(lake)}, jvm.env, jvm.pids)
 
-        samples = self.measure(name, label, rows, once, needs="silver", reference_stage=reference_stage)
+        samples = self.measure(name, label, rows, once, needs="silver", reference_stage=reference_stage, beside=beside)
         if not samples or self.stages[name]["status"] != "ok":
             return
         counts = file_counts(samples[-1].result["result"])
@@ -209,7 +244,8 @@ class Bench:
             shutil.rmtree(keep, ignore_errors=True)
             lake.rename(keep)
 
-    def spark_baseline(self, jvm: Jvm = COLD) -> None:
+    def bare_conversion(self, jvm: Jvm = COLD) -> Partner:
+        """Bare Spark's CSV -> date-partitioned parquet of the large file: measured beside silver on it."""
         source = self.inputs.large
         out = self.work / "spark_baseline_out"
 
@@ -217,24 +253,19 @@ class Bench:
             shutil.rmtree(out, ignore_errors=True)
             return run_stage("spark_baseline", {"csv": str(source.path), "out": str(out)}, jvm.env, jvm.pids)
 
-        self.measure("spark_baseline_large" + jvm.suffix,
-                     f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}" + _label(jvm), source.rows, once)
+        return Partner("spark_baseline_large" + jvm.suffix,
+                       f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}" + _label(jvm), source.rows, once)
 
-    def spark_incremental_baseline(self, gold_lake: Path) -> None:
-        new_day = self.inputs.new_day
-        name = "spark_incremental_baseline"
-        label = f"bare Spark rewrite of the dates 1 new day ({human(new_day.rows)}) touches, no dedup"
+    def bare_rewrite(self, base: Path) -> Partner:
+        """Bare Spark's rewrite of the dates the new day touches (no dedup): measured beside gold incremental."""
         out = self.work / "spark_incremental_baseline_out"
-        base = self.incremental_base(gold_lake)
-        if isinstance(base, str):
-            self.stages[name] = {"label": label, "rows": new_day.rows, "status": "not available", "note": base}
-            return
 
         def once(_: int) -> Sample:
             shutil.rmtree(out, ignore_errors=True)
             return run_stage("spark_incremental_baseline", {"lake": str(base), "out": str(out)})
 
-        self.measure(name, label, new_day.rows, once)
+        label = f"bare Spark rewrite of the dates 1 new day ({human(self.inputs.new_day.rows)}) touches, no dedup"
+        return Partner("spark_incremental_baseline", label, self.inputs.new_day.rows, once)
 
     def gold_full(self, silver_lake: Path, gold_lake: Path | None, jvm: Jvm = COLD) -> None:
         large = self.inputs.large
@@ -302,7 +333,7 @@ class Bench:
             snapshot(base, lake)
             return run_stage("gold", {"lake": str(lake), "full": False}, jvm.env, jvm.pids)
 
-        samples = self.measure(name, label, new_day.rows, once, needs="gold")
+        samples = self.measure(name, label, new_day.rows, once, needs="gold", beside=None if jvm.suffix else self.bare_rewrite(base))
         if samples and self.stages[name]["status"] == "ok":
             expected = int(self.inputs.large.stats["expected_distinct_keys"]) + int(new_day.stats["expected_distinct_keys"])
             self.gold_checks(name, label, lake, None, expected)
@@ -322,8 +353,7 @@ class Bench:
         """Silver and the bare conversion of the large file, gold full, gold incremental and ingest again, each
         command using the warm JVM of `retailctl spark start`."""
         with warm_jvm() as jvm:
-            self.silver("silver_large_warm", [self.inputs.large], "duckdb_silver_large", jvm=jvm)
-            self.spark_baseline(jvm)
+            self.silver("silver_large_warm", [self.inputs.large], "duckdb_silver_large", jvm=jvm, beside=self.bare_conversion(jvm))
             self.gold_full(self.work / "lake_silver_large", None, jvm)
             self.gold_incremental(self.work / "lake_gold_large", jvm)
             self.ingest(jvm)
@@ -362,21 +392,16 @@ def _reference(bench: Bench) -> None:
 
 def _silver_and_gold(bench: Bench) -> None:
     bench.silver("silver_small", [bench.inputs.small], "duckdb_silver_small")
-    bench.silver("silver_large", [bench.inputs.large], "duckdb_silver_large", keep=bench.work / "lake_silver_large")
+    bench.silver("silver_large", [bench.inputs.large], "duckdb_silver_large", keep=bench.work / "lake_silver_large",
+                 beside=bench.bare_conversion())
     bench.gold_full(bench.work / "lake_silver_large", bench.work / "lake_gold_large")
     bench.gold_incremental(bench.work / "lake_gold_large")
-
-
-def _baselines(bench: Bench) -> None:
-    bench.spark_baseline()
-    bench.spark_incremental_baseline(bench.work / "lake_gold_large")
 
 
 GROUPS: dict[str, Callable[[Bench], None]] = {
     "validation": Bench.validation,
     "duckdb": _reference,
     "pipeline": _silver_and_gold,
-    "baseline": _baselines,
     "many": lambda bench: bench.silver("silver_many", bench.inputs.many, None),
     "ingest": Bench.ingest,
     "warm": Bench.warm,
