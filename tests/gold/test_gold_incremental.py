@@ -70,7 +70,7 @@ def test_new_keys_beyond_every_gold_key_join_their_dates_old_rows(
     run_gold_compaction(spark, store, config)
     before = fingerprint(store)
     old_rows = gold_keys_on(store, "2024-01-15")
-    later = "z1" if gold_plan == "in one task" else "z2"
+    later = "z1" if gold_plan == "in one task" else "z2"  # the lake is the module's: each plan's ids lie beyond the last's
     resent = [sale(f"{later}-1", "2024-01-15", quantity=1), sale(f"{later}-1", "2024-01-15", quantity=2), sale(f"{later}-2", "2024-01-15")]
     write_silver(store, resent, run_id=f"R-{later}", ingested_at=datetime(2024, 2, 4, tzinfo=UTC))
 
