@@ -67,6 +67,9 @@ if TYPE_CHECKING:
 Checkpoint = Callable[[str], None]
 STAGE = "silver"
 _SPARK_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*(/[A-Za-z0-9][A-Za-z0-9._\- ]*)*$")
+CODEC_SUFFIXES = (".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst")
+"""Name endings Hadoop's default codecs claim: Spark would decompress such a file, and a text file the
+validator accepted under such a name would fail to read (or read as other bytes). Read from a copy."""
 _PARTITION_DIR = re.compile(r"^(?P<name>[^=/]+)=(?P<value>[^/]+)/(?P<file>[^/]+)$")
 
 
@@ -370,11 +373,12 @@ def _path_key(uri: str) -> str:
 
 
 def _spark_paths(store: ObjectStore, inputs: list[SilverInput], staging: str) -> list[str]:
-    """Where Spark reads each input; a name Hadoop would misread (globs, colons, hidden) is read from a copy."""
+    """Where Spark reads each input; a name Hadoop would misread (globs, colons, hidden, a codec's suffix) is read
+    from a copy."""
     paths = []
     for index, one in enumerate(inputs):
         key = one.key
-        if not _SPARK_SAFE_NAME.match(one.name):
+        if not _SPARK_SAFE_NAME.match(one.name) or one.name.endswith(CODEC_SUFFIXES):
             key = f"{_staging_area(staging, 'input')}{index:05d}.csv"
             store.copy(one.key, key)
         paths.append(store.uri(key))

@@ -81,13 +81,15 @@ def test_odd_names_and_folders_go_all_the_way(cli: Any, tmp_path: Path, store: L
     drop = tmp_path / "drop"
     csv_file(drop, "store #7 (north).csv", row("N1"))
     csv_file(drop, "2024/ventes été.csv", row("N2"))
+    csv_file(drop, "export.csv.gz", row("N3"))  # plain text: Spark must not gunzip it
     (drop / ".DS_Store").write_bytes(b"\x00\x01")
     result = cli("ingest", str(drop))
     assert result.exit_code == 0, result.output
     archived = sorted(info.key for info in store.list(layout.ARCHIVE_VALIDATED))
     assert archived[0].startswith("archive/validated/2024/ventes été.csv_")
-    assert archived[1].startswith("archive/validated/store #7 (north).csv_")
-    assert set(gold(lake)) == {"N1", "N2"}
+    assert archived[1].startswith("archive/validated/export.csv.gz_")
+    assert archived[2].startswith("archive/validated/store #7 (north).csv_")
+    assert set(gold(lake)) == {"N1", "N2", "N3"}
 
 
 def test_same_bytes_again_change_nothing_unless_forced(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
