@@ -9,10 +9,12 @@ at memory speed, saves a Spark pass over the whole text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 NEWLINE = b"\n"
+_LONE_CARRIAGE_RETURN = re.compile(rb"\r(?!\n)")
 
 
 @dataclass
@@ -79,3 +81,15 @@ def _odd_lines_between(chunk: bytes, begin: int, end: int, quote: bytes, newline
         counted_to = line_end + 1
         found = chunk.find(quote, counted_to, end)
     return newlines + chunk.count(NEWLINE, counted_to, end)
+
+
+def with_lf_line_ends(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` with each carriage return that is not half of a CRLF turned into ``\\n``: a file with old Mac
+    line ends (CR alone) as lines Spark's reader and :func:`count_lines` can split, byte for byte as long."""
+    held = b""
+    for chunk in chunks:
+        chunk = held + chunk
+        held = b"\r" if chunk.endswith(b"\r") else b""
+        yield _LONE_CARRIAGE_RETURN.sub(NEWLINE, chunk[: len(chunk) - len(held)])
+    if held:
+        yield NEWLINE

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 import traceback
 from collections import defaultdict
@@ -40,13 +41,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from retailctl import layout
 from retailctl.config import DatasetSpec, PipelineConfig
 from retailctl.errors import FileRejected, UsageError
-from retailctl.jobs.line_count import block_starts, count_lines
+from retailctl.jobs.line_count import block_starts, count_lines, with_lf_line_ends
 from retailctl.jobs.silver_staged import (
     FileStats,
     RejectReasons,
@@ -372,17 +374,29 @@ def _path_key(uri: str) -> str:
     return unquote(urlsplit(uri).path) if "://" in uri or uri.startswith("file:") else uri
 
 
-def _spark_paths(store: ObjectStore, inputs: list[SilverInput], staging: str) -> list[str]:
-    """Where Spark reads each input; a name Hadoop would misread (globs, colons, hidden, a codec's suffix) is read
-    from a copy."""
-    paths = []
+def _read_keys(store: ObjectStore, inputs: list[SilverInput], staging: str) -> list[str]:
+    """The key each input's lines are read from: its own, or a copy in staging when Hadoop would misread its
+    name (globs, colons, hidden, a codec's suffix) or its lines end in a carriage return alone (old Mac
+    files: the copy ends them in ``\\n``, byte for byte as long, so sizes, blocks and line numbers hold)."""
+    keys = []
     for index, one in enumerate(inputs):
         key = one.key
-        if not _SPARK_SAFE_NAME.match(one.name) or one.name.endswith(CODEC_SUFFIXES):
+        if one.record.get("line_terminator") == "\r":
+            key = f"{_staging_area(staging, 'input')}{index:05d}.csv"
+            _copy_with_lf_line_ends(store, one.key, key)
+        elif not _SPARK_SAFE_NAME.match(one.name) or one.name.endswith(CODEC_SUFFIXES):
             key = f"{_staging_area(staging, 'input')}{index:05d}.csv"
             store.copy(one.key, key)
-        paths.append(store.uri(key))
-    return paths
+        keys.append(key)
+    return keys
+
+
+def _copy_with_lf_line_ends(store: ObjectStore, source: str, target: str) -> None:
+    with tempfile.NamedTemporaryFile(prefix="retailctl-lines-") as spool:
+        for chunk in with_lf_line_ends(store.iter_chunks(source)):
+            spool.write(chunk)
+        spool.flush()
+        store.upload(target, Path(spool.name))
 
 
 def _stage(
@@ -391,7 +405,8 @@ def _stage(
     """Run the Spark jobs of a batch, writing everything to staging; returns per-file counts."""
     from retailctl.jobs import silver
 
-    paths = _spark_paths(store, inputs, staging)
+    keys = _read_keys(store, inputs, staging)
+    paths = [store.uri(key) for key in keys]
     stats: dict[int, FileStats] = defaultdict(FileStats)
     odd_lines: dict[int, list[int]] = defaultdict(list)
     total_bytes = sum(int(one.record["size"]) for one in inputs)
@@ -399,7 +414,7 @@ def _stage(
     if len(inputs) <= SMALL_BATCH_FILES and (small or store.local):
         split = ONE_SPLIT_BYTES if small else _balanced_split(spark, total_bytes)
         read_settings = {_SPLIT_BYTES: str(split), _OPEN_COST: str(split)}
-        numbered = _numbered_on_driver(spark, store, inputs, paths, stats, odd_lines, split)
+        numbered = _numbered_on_driver(spark, store, inputs, keys, stats, odd_lines, split)
     else:
         read_settings = {_SPLIT_BYTES: str(_balanced_split(spark, total_bytes))}
         with _session_settings(spark, read_settings):
@@ -456,7 +471,7 @@ def _numbered_on_driver(
     spark: SparkSession,
     store: ObjectStore,
     inputs: list[SilverInput],
-    paths: list[str],
+    keys: list[str],
     stats: dict[int, FileStats],
     odd_lines: dict[int, list[int]],
     split_bytes: int,
@@ -471,11 +486,11 @@ def _numbered_on_driver(
     from retailctl.jobs import silver
 
     reads = []
-    for index, (one, path) in enumerate(zip(inputs, paths, strict=True)):
-        count = count_lines(store.iter_chunks(one.key), block_starts(int(one.record["size"]), split_bytes))
+    for index, (one, key) in enumerate(zip(inputs, keys, strict=True)):
+        count = count_lines(store.iter_chunks(key), block_starts(int(one.record["size"]), split_bytes))
         stats[index].lines = count.lines
         odd_lines[index] = count.odd_quote_lines
-        reads.append(silver.number_blocks(spark.read.option("lineSep", "\n").text(path), index, count.first_lines))
+        reads.append(silver.number_blocks(spark.read.option("lineSep", "\n").text(store.uri(key)), index, count.first_lines))
     return reduce(lambda left, right: left.unionByName(right), reads)
 
 

@@ -92,6 +92,21 @@ def test_odd_names_and_folders_go_all_the_way(cli: Any, tmp_path: Path, store: L
     assert set(gold(lake)) == {"N1", "N2", "N3"}
 
 
+def test_old_mac_line_ends_lose_no_row(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
+    """Excel for Mac's "CSV (Macintosh)" ends lines in a carriage return alone."""
+    text = "\n".join([HEADER, row("C1"), row("C2", -1), '"C3",S1,P1,1,2.50,USD,2024-05-01T10:00:00Z,"two\nlines",card', row("C4")]) + "\n"
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.replace("\n", "\r").encode())
+    result = cli("--json", "ingest", str(path))
+    assert result.exit_code == 0, result.output
+    (only,) = payload(result)["files"]
+    assert (only["rows_read"], only["rows_valid"], only["rows_rejected"]) == (4, 3, 1)
+    assert set(gold(lake)) == {"C1", "C3", "C4"}
+    assert gold(lake)["C3"]["customer_id"] == "two\nlines"
+    (reject,) = [json.loads(line) for info in store.list(layout.REJECTED_DQ_JSON) for line in store.read(info.key).splitlines()]
+    assert (reject["line_number"], reject["transaction_id"]) == (3, "C2")
+
+
 def test_same_bytes_again_change_nothing_unless_forced(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
     first = csv_file(tmp_path, "a.csv", row("D1"), row("D2"))
     assert cli("ingest", str(first)).exit_code == 0

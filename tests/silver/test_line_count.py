@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from retailctl.jobs.line_count import block_starts, count_lines
+from retailctl.jobs.line_count import block_starts, count_lines, with_lf_line_ends
 
 
 def plain_reading(data: bytes, starts: range) -> tuple[int, list[int], dict[int, int]]:
@@ -54,3 +54,19 @@ def test_edges(data: bytes, lines: int, odd: list[int]) -> None:
     found = count_lines([data], block_starts(len(data), 1 << 20))
     assert (found.lines, found.odd_quote_lines) == (lines, odd)
     assert found.first_lines == ({0: 1} if data else {})
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lone_carriage_returns_become_newlines_however_the_file_is_chunked(seed: int) -> None:
+    rng = random.Random(seed)
+    data = b"".join(rng.choice([b"a", b",", b'"', b"\r", b"\n", b"\r\n", "é".encode()]) for _ in range(rng.randrange(0, 400)))
+    expected = data.replace(b"\r\n", b"\x00").replace(b"\r", b"\n").replace(b"\x00", b"\r\n")
+    converted = b"".join(with_lf_line_ends(chunked(data, rng)))
+    assert converted == expected and len(converted) == len(data)
+
+
+def test_an_old_mac_file_is_counted_like_its_lf_twin() -> None:
+    lf = b'id,note\n1,"two\nlines"\n2,x\n'
+    converted = b"".join(with_lf_line_ends([lf.replace(b"\n", b"\r")[:13], lf.replace(b"\n", b"\r")[13:]]))
+    assert converted == lf
+    assert count_lines([converted], block_starts(len(lf), 8)) == count_lines([lf], block_starts(len(lf), 8))
