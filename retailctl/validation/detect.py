@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,7 +291,7 @@ def map_header(header: list[str], dataset: DatasetSpec, *, name: str = "the file
     }
     missing = [column for column in dataset.required_columns if column not in positions]
     if missing:
-        hint = " (is its header row missing?)" if not positions else ""
+        hint = _no_header_hint(header) if not positions else ""
         raise InvalidFile(
             MISSING_COLUMNS,
             f"{name} is missing the required column(s) {', '.join(missing)}; its header has: "
@@ -300,3 +301,13 @@ def map_header(header: list[str], dataset: DatasetSpec, *, name: str = "the file
     used = set(positions.values())
     extra = [cell.strip() for index, cell in enumerate(header) if index not in used]
     return positions, extra
+
+
+def _no_header_hint(header: list[str]) -> str:
+    if _EXCEL_DELIMITER_HINT.fullmatch("".join(header).strip()):
+        return " (its first line is Excel's delimiter hint, not a header: delete that line so that the header comes first)"
+    return " (is its header row missing?)"
+
+
+_EXCEL_DELIMITER_HINT = re.compile(r"sep=.?", re.IGNORECASE)
+"""Excel's first line naming the delimiter (``sep=;``), as the header cells of a file that starts with it."""

@@ -143,3 +143,9 @@ def test_unicode_and_latin_text_in_rows_is_fine(config: PipelineConfig) -> None:
 def test_a_file_without_header_row_gets_a_hint(config: PipelineConfig) -> None:
     problem = reason((ROW + "\n" + ROW + "\n").encode(), config)
     assert problem.reason_code == "missing_columns" and "header row missing" in problem.message
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_excel_delimiter_hint_line_is_named(config: PipelineConfig, delimiter: str) -> None:
+    problem = reason(f"sep={delimiter}\r\n{good(delimiter, newline=chr(13) + chr(10))}".encode(), config)
+    assert problem.reason_code == "missing_columns" and "Excel's delimiter hint" in problem.message
