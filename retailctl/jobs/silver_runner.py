@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 Checkpoint = Callable[[str], None]
 STAGE = "silver"
 _SPARK_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*(/[A-Za-z0-9][A-Za-z0-9._\- ]*)*$")
-CODEC_SUFFIXES = (".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst")
+_CODEC_SUFFIXES = (".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst")
 """Name endings Hadoop's default codecs claim: Spark would decompress such a file, and a text file the
 validator accepted under such a name would fail to read (or read as other bytes). Read from a copy."""
 _PARTITION_DIR = re.compile(r"^(?P<name>[^=/]+)=(?P<value>[^/]+)/(?P<file>[^/]+)$")
@@ -380,14 +380,14 @@ def _read_keys(store: ObjectStore, inputs: list[SilverInput], staging: str) -> l
     files: the copy ends them in ``\\n``, byte for byte as long, so sizes, blocks and line numbers hold)."""
     keys = []
     for index, one in enumerate(inputs):
-        key = one.key
+        copy = f"{_staging_area(staging, 'input')}{index:05d}.csv"
         if one.record.get("line_terminator") == "\r":
-            key = f"{_staging_area(staging, 'input')}{index:05d}.csv"
-            _copy_with_lf_line_ends(store, one.key, key)
-        elif not _SPARK_SAFE_NAME.match(one.name) or one.name.endswith(CODEC_SUFFIXES):
-            key = f"{_staging_area(staging, 'input')}{index:05d}.csv"
-            store.copy(one.key, key)
-        keys.append(key)
+            _copy_with_lf_line_ends(store, one.key, copy)
+        elif not _SPARK_SAFE_NAME.match(one.name) or one.name.endswith(_CODEC_SUFFIXES):
+            store.copy(one.key, copy)
+        else:
+            copy = one.key
+        keys.append(copy)
     return keys
 
 
