@@ -51,3 +51,4 @@ def test_floors_are_ratios_of_the_bare_spark_stages_and_appear_in_the_markdown()
     }
     text = report.markdown(document)
     assert "## Floors" in text and "| gold incremental / that bare rewrite | 1.25 x | 1.2 x |" in text
+    assert report.SMALLER_SIZES in text and report.SMALLER_SIZES not in report.markdown({**document, "mode": "full"})
