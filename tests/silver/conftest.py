@@ -15,14 +15,14 @@ from tests.silver.silver_files import HEADER, PutValidated
 def put_validated(store: LocalStore) -> PutValidated:
     """Write ``validated/<name>`` and its validation record; returns the file's ingest run id."""
 
-    def put(name: str, data: bytes, header: Sequence[str] = HEADER, delimiter: str = ",") -> str:
+    def put(name: str, data: bytes, header: Sequence[str] = HEADER, delimiter: str = ",", line_terminator: str = "\n") -> str:
         run_id = layout.new_run_id()
         store.write(layout.validated_key(name), data)
         positions = {column: index for index, column in enumerate(header) if column in HEADER}
         write_json(store, layout.validation_record_key(name), {
             "file": name, "ingest_run_id": run_id, "source_key": layout.raw_key(name),
             "validated_key": layout.validated_key(name), "encoding": "utf-8", "bom": False,
-            "delimiter": delimiter, "quotechar": '"', "line_terminator": "\n", "header": list(header),
+            "delimiter": delimiter, "quotechar": '"', "line_terminator": line_terminator, "header": list(header),
             "column_positions": positions, "extra_columns": [c for c in header if c not in HEADER],
             "size": len(data), "etag": "", "head_bytes_read": len(data), "validated_at": "2024-01-01T00:00:00+00:00",
         })

@@ -91,8 +91,9 @@ def line_counting(request: pytest.FixtureRequest, spark: Any, monkeypatch: pytes
 
 
 @pytest.mark.usefixtures("line_counting")
+@pytest.mark.parametrize("line_end", ["\n", "\r"], ids=["LF", "CR alone"])
 def test_quoted_records_across_block_boundaries_keep_their_numbers_and_text(
-    spark: Any, store: LocalStore, lake: Path, config: PipelineConfig, put_validated: PutValidated
+    spark: Any, store: LocalStore, lake: Path, config: PipelineConfig, put_validated: PutValidated, line_end: str
 ) -> None:
     """Every third record spans three lines; in 1 KiB blocks many of them straddle a block's start."""
     lines = [csv_line(HEADER)]
@@ -100,7 +101,8 @@ def test_quoted_records_across_block_boundaries_keep_their_numbers_and_text(
     for n in range(120):
         first_line_of[f"Q{n}"] = len(lines) + 1 + sum(text.count("\n") for text in lines)
         lines.append(row(transaction_id=f"Q{n}", product_id=f"P{n}\nsecond\nthird" if n % 3 == 0 else f"P{n}"))
-    run = put_validated("quoted across blocks.csv", ("\n".join(lines) + "\n").encode())
+    text = ("\n".join(lines) + "\n").replace("\n", line_end)
+    run = put_validated("quoted across blocks.csv", text.encode(), line_terminator=line_end)
 
     result = run_silver(spark, store, config)
 
