@@ -55,7 +55,6 @@ OUTCOME = "_outcome"
 NOT_VALID_OUTCOME = "__HIVE_DEFAULT_PARTITION__"
 """The ``_outcome`` directory of rejects and blank lines: where Spark writes rows whose partition value is NULL."""
 
-HEADER_LINES = 1
 MAX_QUOTED_LINES = 100
 """A quoted field may span at most this many lines; a longer span is a stray quote, not a record."""
 
@@ -105,15 +104,15 @@ def quote_count_is_odd(text: Column, quotechar: str = '"') -> Column:
     return text.contains(quotechar) & odd
 
 
-def quoted_record_ranges(odd_lines: Sequence[int], max_lines: int = MAX_QUOTED_LINES) -> list[tuple[int, int]]:
+def quoted_record_ranges(odd_lines: Sequence[int], header_line: int = 1, max_lines: int = MAX_QUOTED_LINES) -> list[tuple[int, int]]:
     """Pair odd-quote lines into ``(first, last)`` line ranges of multi-line records.
 
     A line opens a record and the next odd line closes it. An opener whose partner is more than
     ``max_lines`` away (or missing) is a stray quote: it stays a single-line record and pairing
-    restarts at the next odd line. The header line never opens a record.
+    restarts at the next odd line. No line up to the header (``header_line``) opens a record.
     """
     ranges: list[tuple[int, int]] = []
-    pending = sorted(line for line in odd_lines if line > HEADER_LINES)
+    pending = sorted(line for line in odd_lines if line > header_line)
     index = 0
     while index + 1 < len(pending):
         first, last = pending[index], pending[index + 1]
@@ -197,8 +196,9 @@ def stitch_quoted_records(numbered: DataFrame, ranges: DataFrame) -> DataFrame:
     return single.unionByName(multi)
 
 
-def records(numbered: DataFrame) -> DataFrame:
-    """Drop the header line, decode, strip the line terminator, flag blank lines (they are not rows).
+def records(numbered: DataFrame, header_lines: Sequence[int]) -> DataFrame:
+    """Drop each file's lines up to its header (file ``i``'s header is line ``header_lines[i]``), decode, strip
+    the line terminator, flag blank lines (they are not rows).
 
     ``spark.read.text`` keeps a line's bytes as they are; decoding them turns invalid UTF-8 into
     U+FFFD (the ``invalid_utf8`` rule looks for it). String functions, not regular expressions:
@@ -207,12 +207,19 @@ def records(numbered: DataFrame) -> DataFrame:
     decoded = F.decode(F.col(TEXT).cast("binary"), "UTF-8")
     raw = F.when(F.col(RAW).endswith("\r"), F.expr(f"substring({RAW}, 1, length({RAW}) - 1)")).otherwise(F.col(RAW))
     return (
-        numbered.where(F.col(LINE) > HEADER_LINES)
+        numbered.where(F.col(LINE) > _per_file(header_lines))
         .withColumn(RAW, decoded)
         .drop(TEXT)
         .withColumn(RAW, raw)
         .withColumn(BLANK, _is_blank(F.col(RAW)))
     )
+
+
+def _per_file(values: Sequence[object]) -> Column:
+    """File ``i``'s entry of ``values`` for each row, by ``_file`` (a literal when every file has the same)."""
+    if len(set(values)) == 1:
+        return F.lit(values[0])
+    return F.array(*[F.lit(value) for value in values])[F.col(FILE_INDEX)]
 
 
 def _is_blank(text: Column) -> Column:
@@ -492,13 +499,10 @@ def check_rules(df: DataFrame, rules: Sequence[Rule]) -> DataFrame:
 
 def label_files(df: DataFrame, run_ids: Sequence[str], names: Sequence[str], profiles: Sequence[int]) -> DataFrame:
     """Give each row its file's ``ingest_run_id``, ``source_file`` and parse profile, by ``_file`` index."""
-    def lookup(values: Sequence[object]) -> Column:
-        return F.array(*[F.lit(v) for v in values])[F.col(FILE_INDEX)]
-
     return (
-        df.withColumn("ingest_run_id", lookup(run_ids))
-        .withColumn("source_file", lookup(names))
-        .withColumn(PROFILE, lookup(profiles))
+        df.withColumn("ingest_run_id", _per_file(run_ids))
+        .withColumn("source_file", _per_file(names))
+        .withColumn(PROFILE, _per_file(profiles))
     )
 
 

@@ -125,6 +125,11 @@ class SilverInput:
     ingest_run_id: str
     record: dict[str, Any]
 
+    @property
+    def header_line(self) -> int:
+        """The line of the header (lines before it are blank, or Excel's ``sep=``)."""
+        return int(self.record.get("header_line") or 1)
+
     def parse_profile(self) -> ParseProfile:
         from retailctl.jobs.silver import ParseProfile
 
@@ -348,7 +353,7 @@ def _file_result(
         "outcome": "archived",
         "batch_run_id": batch_run_id,
         "lines": result.lines,
-        "header_lines": 1,
+        "header_lines": one.header_line,
         "blank_lines": result.blank_lines,
         "rows_read": result.rows_read,
         "rows_valid": result.rows_valid,
@@ -422,7 +427,7 @@ def _stage(
     ranges = [
         {"_file": index, "_first": first, "_last": last}
         for index, odd in odd_lines.items()
-        for first, last in silver.quoted_record_ranges(odd)
+        for first, last in silver.quoted_record_ranges(odd, inputs[index].header_line)
     ]
     if ranges:
         numbered = silver.stitch_quoted_records(numbered, _staged_table(spark, store, staging, "ranges", silver.RANGE_COLUMNS, ranges))
@@ -549,7 +554,10 @@ def _stage_numbered(
             profiles.append(profile)
         profile_of.append(profiles.index(profile))
     labelled = silver.label_files(
-        silver.records(numbered), [one.ingest_run_id for one in inputs], [one.name for one in inputs], profile_of
+        silver.records(numbered, [one.header_line for one in inputs]),
+        [one.ingest_run_id for one in inputs],
+        [one.name for one in inputs],
+        profile_of,
     )
     parsed = silver.parse_fields(labelled, profiles, dataset)
     rules = silver.dataset_rules(dataset)

@@ -25,6 +25,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,8 @@ class Detected:
     extra_columns: tuple[str, ...]
     quotechar: str = QUOTECHAR
     sample_rows: int = 0
+    header_line: int = 1
+    """The header's line number: 1, unless blank lines or Excel's ``sep=`` line come first."""
 
     def to_dict(self) -> dict[str, Any]:
         """The detected format as the validation record stores it."""
@@ -109,6 +112,7 @@ class Detected:
             "header": list(self.header),
             "column_positions": dict(self.column_positions),
             "extra_columns": list(self.extra_columns),
+            "header_line": self.header_line,
         }
 
 
@@ -127,7 +131,9 @@ def inspect_head(head: bytes, *, complete: bool, dataset: DatasetSpec, name: str
             f"{name} has no complete header line in its first {len(head)} bytes; is it really a CSV file?",
             {"head_bytes": len(head)},
         )
-    delimiter, rows = choose_delimiter(text, complete=complete, dataset=dataset, name=name)
+    hinted, skipped = excel_delimiter_hint(text)
+    body = text[skipped:]
+    delimiter, rows = choose_delimiter(body, complete=complete, dataset=dataset, name=name, only=hinted)
     header, data_rows = rows[0], rows[1:]
     positions, extra = map_header(header, dataset, name=name)
     if not data_rows and complete:
@@ -145,6 +151,7 @@ def inspect_head(head: bytes, *, complete: bool, dataset: DatasetSpec, name: str
         column_positions=positions,
         extra_columns=tuple(extra),
         sample_rows=len(data_rows),
+        header_line=(1 if skipped else 0) + header_line_in(body, delimiter),
     )
 
 
@@ -224,11 +231,9 @@ def line_terminator(text: str) -> str:
 
 def parse_rows(text: str, delimiter: str, *, complete: bool, limit: int = SAMPLE_ROWS) -> list[list[str]]:
     """The first non-blank rows of ``text`` split by ``delimiter`` (a row cut by the head's end is dropped)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=QUOTECHAR)
     rows: list[list[str]] = []
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append(row)
+    for _, row in _filled_rows(text, delimiter):
+        rows.append(row)
         if len(rows) > limit:
             break
     else:
@@ -237,13 +242,39 @@ def parse_rows(text: str, delimiter: str, *, complete: bool, limit: int = SAMPLE
     return rows[:limit]
 
 
+def header_line_in(text: str, delimiter: str) -> int:
+    """The line number of the first row :func:`parse_rows` keeps (the header): rows of blank cells come first."""
+    return next((line for line, _ in _filled_rows(text, delimiter)), 1)
+
+
+def _filled_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each row with a non-blank cell, and the line it ends on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=QUOTECHAR)
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            yield reader.line_num, row
+
+
+def excel_delimiter_hint(text: str) -> tuple[str | None, int]:
+    """The delimiter Excel's first line names (``sep=;``) and where the text after that line starts; else ``(None, 0)``."""
+    match = _EXCEL_DELIMITER_LINE.match(text)
+    if match is None or match["delimiter"] not in DELIMITERS:
+        return None, 0
+    return match["delimiter"], match.end()
+
+
+_EXCEL_DELIMITER_LINE = re.compile(r"\ufeff?[ \t]*sep=(?P<delimiter>.)[ \t]*(\r\n|\n|\r)", re.IGNORECASE)
+"""Excel's line naming the delimiter, first in a file: ``sep=;`` and a line end."""
+
+
 def choose_delimiter(
-    text: str, *, complete: bool, dataset: DatasetSpec, name: str = "the file"
+    text: str, *, complete: bool, dataset: DatasetSpec, name: str = "the file", only: str | None = None
 ) -> tuple[str, list[list[str]]]:
-    """The delimiter that splits the header into the dataset's columns and the rows consistently."""
+    """The delimiter that splits the header into the dataset's columns and the rows consistently (``only``: the
+    one the file names)."""
     known = {column.casefold() for column in dataset.column_names}
     scored: list[tuple[tuple[int, float, int], str, list[list[str]]]] = []
-    for delimiter in DELIMITERS:
+    for delimiter in (only,) if only else DELIMITERS:
         try:
             rows = parse_rows(text, delimiter, complete=complete)
         except csv.Error:
@@ -291,7 +322,7 @@ def map_header(header: list[str], dataset: DatasetSpec, *, name: str = "the file
     }
     missing = [column for column in dataset.required_columns if column not in positions]
     if missing:
-        hint = _no_header_hint(header) if not positions else ""
+        hint = " (is its header row missing?)" if not positions else ""
         raise InvalidFile(
             MISSING_COLUMNS,
             f"{name} is missing the required column(s) {', '.join(missing)}; its header has: "
@@ -301,13 +332,3 @@ def map_header(header: list[str], dataset: DatasetSpec, *, name: str = "the file
     used = set(positions.values())
     extra = [cell.strip() for index, cell in enumerate(header) if index not in used]
     return positions, extra
-
-
-def _no_header_hint(header: list[str]) -> str:
-    if _EXCEL_DELIMITER_HINT.fullmatch("".join(header).strip()):
-        return " (its first line is Excel's delimiter hint, not a header: delete that line so that the header comes first)"
-    return " (is its header row missing?)"
-
-
-_EXCEL_DELIMITER_HINT = re.compile(r"sep=.?", re.IGNORECASE)
-"""Excel's first line naming the delimiter (``sep=;``), as the header cells of a file that starts with it."""

@@ -107,6 +107,18 @@ def test_old_mac_line_ends_lose_no_row(cli: Any, tmp_path: Path, store: LocalSto
     assert (reject["line_number"], reject["transaction_id"]) == (3, "C2")
 
 
+def test_blank_lines_or_excels_sep_line_before_the_header(cli: Any, tmp_path: Path, lake: Path) -> None:
+    blank_first = tmp_path / "blank first.csv"
+    blank_first.write_text("\n \n" + "\n".join([HEADER, row("H1"), row("H2", -1)]) + "\n", encoding="utf-8")
+    excel = tmp_path / "excel.csv"
+    excel.write_text("sep=;\r\n" + "\r\n".join(line.replace(",", ";") for line in [HEADER, row("H3"), row("H4")]) + "\r\n")
+    result = cli("--json", "ingest", str(blank_first), str(excel))
+    assert result.exit_code == 0, result.output
+    counts = {f["file"]: (f["rows_read"], f["rows_valid"], f["rows_rejected"]) for f in payload(result)["files"]}
+    assert counts == {"blank first.csv": (2, 1, 1), "excel.csv": (2, 2, 0)}
+    assert set(gold(lake)) == {"H1", "H3", "H4"}
+
+
 def test_same_bytes_again_change_nothing_unless_forced(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
     first = csv_file(tmp_path, "a.csv", row("D1"), row("D2"))
     assert cli("ingest", str(first)).exit_code == 0

@@ -145,7 +145,14 @@ def test_a_file_without_header_row_gets_a_hint(config: PipelineConfig) -> None:
     assert problem.reason_code == "missing_columns" and "header row missing" in problem.message
 
 
-@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
-def test_excel_delimiter_hint_line_is_named(config: PipelineConfig, delimiter: str) -> None:
-    problem = reason(f"sep={delimiter}\r\n{good(delimiter, newline=chr(13) + chr(10))}".encode(), config)
-    assert problem.reason_code == "missing_columns" and "Excel's delimiter hint" in problem.message
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_excel_delimiter_line_names_the_delimiter_and_the_header_follows(config: PipelineConfig, delimiter: str, newline: str) -> None:
+    detected = inspect(f"SEP={delimiter}{newline}{good(delimiter, newline)}".encode(), config)
+    assert (detected.delimiter, detected.header_line, detected.sample_rows) == (delimiter, 2, 2)
+    assert detected.to_dict()["header_line"] == 2
+
+
+@pytest.mark.parametrize(("before", "line"), [("", 1), ("\n", 2), ("\n  \n", 3), (",,,\n", 2), ("\r\n\r\n", 3)])
+def test_header_line_counts_the_blank_lines_before_it(config: PipelineConfig, before: str, line: int) -> None:
+    assert inspect((before + good()).encode(), config).header_line == line
