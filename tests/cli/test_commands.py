@@ -107,6 +107,21 @@ def test_status_human_and_json(cli: Any, store: LocalStore) -> None:
     assert layers["raw/"]["objects"] == 1 and layers["validated/"]["bytes"] == len(GOOD)
     assert sorted(item["key"] for item in payload["waiting"]) == ["raw/stuck.csv", "validated/sales_good.csv"]
     assert {record["outcome"] for record in payload["recent_ingests"]} == {"validated", "rejected"}
+    assert payload["staged"] == []
+
+
+def test_status_shows_what_killed_runs_left_in_staging(cli: Any, store: LocalStore) -> None:
+    silver_run, gold_run = "20260101T000000Z-0000000a", "20260102T000000Z-0000000b"
+    store.write(layout.staging_prefix("silver", silver_run) + "input/00000.csv", b"x" * 10)
+    store.write(layout.gold_staging_area(gold_run, "gold") + "date=2024-05-01/part-0.parquet", b"y" * 5)
+    store.write(layout.gold_staging_area(gold_run, "replaced") + "gold/fact_sales/date=2024-05-01/old.parquet", b"z" * 7)
+    payload = json.loads(cli("status", "--json").output)
+    assert payload["staged"] == [
+        {"job": "silver", "run_id": silver_run, "objects": 1, "bytes": 10, "moved_aside": 0},
+        {"job": "gold", "run_id": gold_run, "objects": 2, "bytes": 12, "moved_aside": 1},
+    ]
+    human = " ".join(cli("status").output.split())
+    assert "Left in _staging/" in human and "compare them with gold before deleting" in human
 
 
 def test_status_of_an_empty_lake(cli: Any) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from retailctl import layout
 from retailctl.cli.render import console, emit_json, table
 from retailctl.cli.state import app_state
 from retailctl.status import ingest_reason, lake_status
@@ -19,7 +20,7 @@ def status_command(
     ctx: typer.Context,
     recent: Annotated[int, typer.Option("--recent", min=0, help="How many of the latest ingest records to show.")] = 10,
 ) -> None:
-    """What each layer of the lake holds, anything waiting in raw/ or validated/, and the last runs."""
+    """What each layer of the lake holds, anything waiting in raw/ or validated/ or left in staging, and the last runs."""
     state = app_state(ctx)
     status = lake_status(state.store, recent=recent)
     if state.json:
@@ -32,6 +33,18 @@ def status_command(
         console.print(table("Waiting in raw/ or validated/", ("key", "bytes", "since", "age"), waiting))
     else:
         console.print("Nothing is waiting in raw/ or validated/.")
+    if status.staged:
+        staged = ((r.job, r.run_id, r.objects, f"{r.bytes:,}", r.moved_aside or "") for r in status.staged)
+        console.print(table(
+            f"Left in {layout.STAGING} (a run still going, or one that ended without cleaning up)",
+            ("job", "run id", "objects", "bytes", "gold files moved aside"),
+            staged,
+        ))
+        if any(r.moved_aside for r in status.staged):
+            console.print(
+                "  Moved-aside gold files are the old rows of partitions a compaction was replacing; if that run was "
+                "killed, compare them with gold before deleting its staging."
+            )
     if status.recent_ingests:
         ingests = (
             (
