@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -28,16 +28,17 @@ REJECT_CSV_COLUMNS = (
 """The columns of ``rejected/data_quality/csv/ingest_run_id=<id>/part-0000.csv``, in order."""
 
 
-def escape_cell(value: object) -> str:
-    """The cell written to the analyst CSV for a value: its text, quoted if a spreadsheet would run it (None: empty)."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return ESCAPE + text if text.startswith(ESCAPED_PREFIXES) else text
+def quoted_cell(value: object) -> str:
+    """A value's cell in the analyst CSV: its text (None: empty), escaped if a spreadsheet would run it, in
+    quotes, its quotes doubled (as ``csv.writer`` writes with ``QUOTE_ALL``)."""
+    text = "" if value is None else value if isinstance(value, str) else str(value)
+    if text.startswith(ESCAPED_PREFIXES):
+        text = ESCAPE + text
+    return '"' + text.replace('"', '""') + '"'
 
 
 def unescape_cell(cell: str) -> str:
-    """The original value of a cell written by :func:`escape_cell`."""
+    """The original value of a cell written by :func:`quoted_cell`, as the csv reader gives it."""
     return cell[1:] if cell.startswith(ESCAPE) else cell
 
 
@@ -48,24 +49,34 @@ def read_rejects_csv(data: bytes | str) -> list[dict[str, str]]:
     return [{key: unescape_cell(value or "") for key, value in row.items() if key is not None} for row in reader]
 
 
-def rejects_csv_writer(handle: TextIO) -> Callable[[Mapping[str, object]], None]:
-    """Write the analyst CSV's header to ``handle``; returns the function that writes one reject row.
+def csv_line(values: Iterable[object]) -> str:
+    """One line of the analyst CSV: the values' cells (:func:`quoted_cell`)."""
+    return ",".join(map(quoted_cell, values)) + "\n"
 
-    Every cell is quoted and escaped; a missing value (None) is an empty cell.
+
+CSV_HEADER = csv_line(REJECT_CSV_COLUMNS)
+
+RejectCsvRow = Callable[[int, str | None, str | None, str], None]
+"""Writes a reject of one run: its ``line_number``, ``raw_row``, ``transaction_id`` and ``reject_reason``."""
+
+
+def rejects_csv_writer(handle: TextIO, source_file: str, ingest_run_id: str, rejected_at: str) -> RejectCsvRow:
+    """Write the header of one run's analyst CSV to ``handle``; returns the function that writes one of its rejects.
+
+    The cells every reject of the run shares (``source_file``, ``ingest_run_id``, ``rejected_at``) are quoted once.
     """
-    writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(REJECT_CSV_COLUMNS)
+    handle.write(CSV_HEADER)
+    first = quoted_cell(source_file) + ","
+    last = f",{quoted_cell(ingest_run_id)},{quoted_cell(rejected_at)}\n"
 
-    def write_row(row: Mapping[str, object]) -> None:
-        writer.writerow([escape_cell(row.get(column)) for column in REJECT_CSV_COLUMNS])
+    def write_row(line_number: int, raw_row: str | None, transaction_id: str | None, reject_reason: str) -> None:
+        handle.write(f"{first}{quoted_cell(line_number)},{quoted_cell(raw_row)},{quoted_cell(transaction_id)},"
+                     f"{quoted_cell(reject_reason)}{last}")
 
     return write_row
 
 
 def write_rejects_csv(rows: list[dict[str, str]]) -> bytes:
     """An analyst CSV of ``rows`` (the same format the silver job writes)."""
-    buffer = io.StringIO(newline="")
-    write_row = rejects_csv_writer(buffer)
-    for row in rows:
-        write_row(row)
-    return buffer.getvalue().encode("utf-8")
+    lines = (csv_line(row.get(column) for column in REJECT_CSV_COLUMNS) for row in rows)
+    return (CSV_HEADER + "".join(lines)).encode("utf-8")

@@ -13,16 +13,17 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from retailctl.errors import InvariantBroken
-from retailctl.jobs.rejects_csv import rejects_csv_writer
+from retailctl.jobs.rejects_csv import RejectCsvRow, rejects_csv_writer
 from retailctl.storage import ObjectInfo, ObjectStore
 from retailctl.storage.parquet import open_parquet, value_counts
 
@@ -56,13 +57,13 @@ class NamedRule(Protocol):
     def message(self) -> str: ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RejectDetail:
-    """A reject as its files show it: raw text, dedup key, the failed rules' names and their reasons as JSON."""
+    """A reject as its files show it: raw text, dedup key, the names of the rules it failed (each once) and the reasons as JSON."""
 
     raw_row: str | None
     key: str | None
-    rules: list[str]
+    rules: set[str]
     reasons_json: str
 
 
@@ -81,7 +82,8 @@ class RejectReasons:
         self.dedup_key = dedup_key
         self._key_index = columns.index(dedup_key)
         self._reason_parts = [
-            (f'{{"rule":{_json_text(rule.name)},"column":{_json_text(rule.column)},"value":',
+            (rule.name,
+             f'{{"rule":{_json_text(rule.name)},"column":{_json_text(rule.column)},"value":',
              columns.index(rule.column) if rule.column else None,
              f',"message":{_json_text(rule.message)}}}')
             for rule in rules
@@ -90,23 +92,17 @@ class RejectReasons:
     def detail(self, staged: str) -> RejectDetail:
         """A reject from the JSON detail staged in its ``source_file`` (``raw_row``, ``failed``, ``values``)."""
         parsed = _STAGED_DETAIL.decode(staged)
-        values = self._checked(parsed["values"])
-        failed = parsed["failed"]
-        return RejectDetail(parsed["raw_row"], values[self._key_index] if values else None,
-                            [self.rules[number].name for number in failed], self._reasons_json(failed, values))
-
-    def _checked(self, values: Sequence[str | None] | None) -> Sequence[str | None] | None:
+        values: list[str | None] | None = parsed["values"]
         if values is not None and len(values) != len(self.columns):
             raise InvariantBroken(f"a reject's staged field texts {values!r} do not match the columns {list(self.columns)}")
-        return values
-
-    def _reasons_json(self, failed: Iterable[int], values: Sequence[str | None] | None) -> str:
+        names: set[str] = set()
         reasons = []
-        for number in failed:
-            before, index, after = self._reason_parts[number]
-            value = values[index] if values and index is not None else None
-            reasons.append(before + _json_text(value) + after)
-        return "[" + ",".join(reasons) + "]"
+        for number in parsed["failed"]:
+            name, before, index, after = self._reason_parts[number]
+            names.add(name)
+            reasons.append(before + _json_text(values[index] if values and index is not None else None) + after)
+        key = values[self._key_index] if values else None
+        return RejectDetail(parsed["raw_row"], key, names, "[" + ",".join(reasons) + "]")
 
 
 @dataclass(frozen=True)
@@ -154,7 +150,7 @@ def stage_rejects(
                     continue
                 detail = reasons.detail(staged_detail)
                 counted.rows_rejected += 1
-                for rule in set(detail.rules):
+                for rule in detail.rules:
                     counted.rejects_by_rule[rule] += 1
                 outputs.write(run_id, line, detail)
         for run_id, (json_path, csv_path) in outputs.paths.items():
@@ -193,8 +189,8 @@ class _RunRejects:
     """The open reject files of one run, and the JSON of the fields every one of its rejects shares."""
 
     json_lines: TextIO
-    csv_row: Callable[[Mapping[str, object]], None]
-    file_json: str
+    csv_row: RejectCsvRow
+    head_json: str
     trailer_json: str
 
 
@@ -224,11 +220,12 @@ class _RejectFiles:
     def _run(self, run_id: str) -> _RunRejects:
         number = len(self.paths)
         json_path, csv_path = self.paths[run_id] = (self._directory / f"{number}.json", self._directory / f"{number}.csv")
+        source_file = self._files[run_id]
         return _RunRejects(
             self._open(json_path),
-            rejects_csv_writer(self._open(csv_path)),
-            _json_text(self._files[run_id]),
-            f'"ingest_run_id":{_json_text(run_id)},"rejected_at":{_json_text(self._rejected_at)}',
+            rejects_csv_writer(self._open(csv_path), source_file, run_id, self._rejected_at),
+            f'{{"source_file":{_json_text(source_file)},"line_number":',
+            f'"ingest_run_id":{_json_text(run_id)},"rejected_at":{_json_text(self._rejected_at)}}}\n',
         )
 
     def write(self, run_id: str, line: int, detail: RejectDetail) -> None:
@@ -236,30 +233,20 @@ class _RejectFiles:
         if run is None:
             run = self._runs[run_id] = self._run(run_id)
         run.json_lines.write(
-            f'{{"source_file":{run.file_json},"line_number":{line},"raw_row":{_json_text(detail.raw_row)},'
-            f'{self._key_json}:{_json_text(detail.key)},"reject_reason":{detail.reasons_json},{run.trailer_json}}}\n'
+            f'{run.head_json}{line},"raw_row":{_json_text(detail.raw_row)},'
+            f'{self._key_json}:{_json_text(detail.key)},"reject_reason":{detail.reasons_json},{run.trailer_json}'
         )
-        run.csv_row({
-            "source_file": self._files[run_id],
-            "line_number": line,
-            "raw_row": detail.raw_row,
-            "transaction_id": detail.key,
-            "reject_reason": detail.reasons_json,
-            "ingest_run_id": run_id,
-            "rejected_at": self._rejected_at,
-        })
+        run.csv_row(line, detail.raw_row, detail.key, detail.reasons_json)
 
     def __exit__(self, *exc: object) -> None:
         self._open_files.close()
 
-
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-"""JSON as Spark writes it: no spaces, UTF-8 text unescaped."""
 
 _STAGED_DETAIL = json.JSONDecoder(strict=False)
 """Reads the detail silver staged: its texts may hold control characters as they are."""
 
 
 def _json_text(text: str | None) -> str:
-    """A text (or None) as JSON: one C call for a string."""
-    return "null" if text is None else _JSON.encode(text)
+    """A text (or None) as JSON as Spark writes it, UTF-8 unescaped: what ``json.dumps(text, ensure_ascii=False)``
+    gives, in one C call."""
+    return "null" if text is None else encode_basestring(text)

@@ -163,7 +163,7 @@ def test_a_staged_detail_reads_back_as_raw_text_key_and_reasons(spark: Any) -> N
                for pair in [("invalid_utf8", None), ("integer", "quantity")]]
     values = ["T1", "S1", "P1", "x\"", "3.50", "USD", "card", "2024-03-01T10:00:00", None]
     detail = reasons.detail(json.dumps({"raw_row": "raw\x01", "failed": numbers, "values": values}))
-    assert (detail.raw_row, detail.key, detail.rules) == ("raw\x01", "T1", ["invalid_utf8", "integer"])
+    assert (detail.raw_row, detail.key, detail.rules) == ("raw\x01", "T1", {"invalid_utf8", "integer"})
     assert [(r["rule"], r["column"], r["value"]) for r in json.loads(detail.reasons_json)] == [
         ("invalid_utf8", None, None), ("integer", "quantity", 'x"')
     ]
