@@ -198,14 +198,18 @@ def stitch_quoted_records(numbered: DataFrame, ranges: DataFrame) -> DataFrame:
 
 def records(numbered: DataFrame, header_lines: Sequence[int]) -> DataFrame:
     """Drop each file's lines up to its header (file ``i``'s header is line ``header_lines[i]``), decode, strip
-    the line terminator, flag blank lines (they are not rows).
+    the line terminator (the ``\\r`` of CRLF, or ``\\r\\r`` of a CRLF file converted twice), flag blank lines
+    (they are not rows).
 
     ``spark.read.text`` keeps a line's bytes as they are; decoding them turns invalid UTF-8 into
     U+FFFD (the ``invalid_utf8`` rule looks for it). String functions, not regular expressions:
     these run on every line.
     """
     decoded = F.decode(F.col(TEXT).cast("binary"), "UTF-8")
-    raw = F.when(F.col(RAW).endswith("\r"), F.expr(f"substring({RAW}, 1, length({RAW}) - 1)")).otherwise(F.col(RAW))
+    raw = F.expr(
+        f"CASE WHEN NOT endswith({RAW}, '\\r') THEN {RAW} WHEN endswith({RAW}, '\\r\\r') THEN substring({RAW}, 1, length({RAW}) - 2) "
+        f"ELSE substring({RAW}, 1, length({RAW}) - 1) END"
+    )
     return (
         numbered.where(F.col(LINE) > _per_file(header_lines))
         .withColumn(RAW, decoded)

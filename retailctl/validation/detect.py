@@ -131,6 +131,9 @@ def inspect_head(head: bytes, *, complete: bool, dataset: DatasetSpec, name: str
             f"{name} has no complete header line in its first {len(head)} bytes; is it really a CSV file?",
             {"head_bytes": len(head)},
         )
+    terminator = line_terminator(text)
+    if terminator == DOUBLE_CR_LINE_END:
+        text = text.replace(DOUBLE_CR_LINE_END, "\r\n")
     hinted, skipped = excel_delimiter_hint(text)
     body = text[skipped:]
     delimiter, rows = choose_delimiter(body, complete=complete, dataset=dataset, name=name, only=hinted)
@@ -146,7 +149,7 @@ def inspect_head(head: bytes, *, complete: bool, dataset: DatasetSpec, name: str
         encoding="utf-8-sig" if bom else "utf-8",
         bom=bom,
         delimiter=delimiter,
-        line_terminator=line_terminator(text),
+        line_terminator=terminator,
         header=tuple(header),
         column_positions=positions,
         extra_columns=tuple(extra),
@@ -219,14 +222,20 @@ def _wide_encoding(name: str, encoding: str, evidence: str) -> InvalidFile:
 
 
 def line_terminator(text: str) -> str:
-    """The line end of the first line: ``\\r\\n``, ``\\n`` or (old Mac files) ``\\r``."""
+    """The line end of the first line: ``\\r\\n``, ``\\n``, (old Mac files) ``\\r``, or ``\\r\\r\\n`` (a CRLF file
+    whose line ends were converted once more, as text-mode writing on Windows does)."""
     newline = text.find("\n")
     carriage = text.find("\r")
     if newline == -1 and carriage == -1:
         return "\n"
+    if carriage != -1 and carriage == newline - 2 and text[carriage + 1] == "\r":
+        return DOUBLE_CR_LINE_END
     if newline == -1 or (carriage != -1 and carriage < newline - 1):
         return "\r"
     return "\r\n" if carriage == newline - 1 else "\n"
+
+
+DOUBLE_CR_LINE_END = "\r\r\n"
 
 
 def parse_rows(text: str, delimiter: str, *, complete: bool, limit: int = SAMPLE_ROWS) -> list[list[str]]:

@@ -107,6 +107,20 @@ def test_old_mac_line_ends_lose_no_row(cli: Any, tmp_path: Path, store: LocalSto
     assert (reject["line_number"], reject["transaction_id"]) == (3, "C2")
 
 
+def test_crlf_converted_twice_numbers_lines_as_the_file_shows_them(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
+    """CR CR LF line ends (a CRLF file written again in text mode on Windows) are one line end each."""
+    text = "\n".join([HEADER, row("W1"), row("W2", -1), '"W3",S1,P1,1,2.50,USD,2024-05-01T10:00:00Z,"two\nlines",card', row("W4")]) + "\n"
+    path = tmp_path / "twice.csv"
+    path.write_bytes(text.replace("\n", "\r\r\n").encode())
+    result = cli("--json", "ingest", str(path))
+    assert result.exit_code == 0, result.output
+    (only,) = payload(result)["files"]
+    assert (only["rows_read"], only["rows_valid"], only["rows_rejected"]) == (4, 3, 1)
+    assert gold(lake)["W4"]["payment_method"] == "card"
+    (reject,) = [json.loads(line) for info in store.list(layout.REJECTED_DQ_JSON) for line in store.read(info.key).splitlines()]
+    assert (reject["line_number"], reject["transaction_id"], reject["raw_row"]) == (3, "W2", row("W2", -1))
+
+
 def test_blank_lines_or_excels_sep_line_before_the_header(cli: Any, tmp_path: Path, lake: Path) -> None:
     blank_first = tmp_path / "blank first.csv"
     blank_first.write_text("\n \n" + "\n".join([HEADER, row("H1"), row("H2", -1)]) + "\n", encoding="utf-8")

@@ -145,12 +145,18 @@ def test_a_file_without_header_row_gets_a_hint(config: PipelineConfig) -> None:
     assert problem.reason_code == "missing_columns" and "header row missing" in problem.message
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\r\r\n"])
 @pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
 def test_excel_delimiter_line_names_the_delimiter_and_the_header_follows(config: PipelineConfig, delimiter: str, newline: str) -> None:
     detected = inspect(f"SEP={delimiter}{newline}{good(delimiter, newline)}".encode(), config)
     assert (detected.delimiter, detected.header_line, detected.sample_rows) == (delimiter, 2, 2)
     assert detected.to_dict()["header_line"] == 2
+
+
+def test_crlf_converted_twice_is_one_line_end(config: PipelineConfig) -> None:
+    """A CRLF file written again in text mode on Windows ends its lines in CR CR LF: one line end, not two."""
+    detected = inspect(("\r\r\n" + good(",", "\r\r\n")).encode(), config)
+    assert (detected.line_terminator, detected.header_line, detected.sample_rows) == ("\r\r\n", 2, 2)
 
 
 @pytest.mark.parametrize(("before", "line"), [("", 1), ("\n", 2), ("\n  \n", 3), (",,,\n", 2), ("\r\n\r\n", 3)])
