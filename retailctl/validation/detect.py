@@ -134,7 +134,7 @@ def inspect_head(head: bytes, *, complete: bool, dataset: DatasetSpec, name: str
     terminator = line_terminator(text)
     if terminator == DOUBLE_CR_LINE_END:
         text = text.replace(DOUBLE_CR_LINE_END, "\r\n")
-    hinted, skipped = excel_delimiter_hint(text)
+    hinted, skipped = excel_delimiter_hint(text, name)
     body = text[skipped:]
     delimiter, rows = choose_delimiter(body, complete=complete, dataset=dataset, name=name, only=hinted)
     header, data_rows = rows[0], rows[1:]
@@ -264,11 +264,21 @@ def _filled_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             yield reader.line_num, row
 
 
-def excel_delimiter_hint(text: str) -> tuple[str | None, int]:
-    """The delimiter Excel's first line names (``sep=;``) and where the text after that line starts; else ``(None, 0)``."""
+def excel_delimiter_hint(text: str, name: str = "the file") -> tuple[str | None, int]:
+    """The delimiter Excel's first line names (``sep=;``) and where the text after that line starts; else ``(None, 0)``.
+
+    Raises InvalidFile when the line names a delimiter retailctl does not split on.
+    """
     match = _EXCEL_DELIMITER_LINE.match(text)
-    if match is None or match["delimiter"] not in DELIMITERS:
+    if match is None:
         return None, 0
+    if match["delimiter"] not in DELIMITERS:
+        raise InvalidFile(
+            NO_DELIMITER,
+            f"{name}: its first line {match[0].strip()!r} says fields are separated by {match['delimiter']!r}; retailctl "
+            "splits on a comma, semicolon, TAB or pipe: re-save it with one of those.",
+            {"sep_line": match[0].strip(), "tried": [DELIMITER_NAMES[d] for d in DELIMITERS]},
+        )
     return match["delimiter"], match.end()
 
 

@@ -153,6 +153,12 @@ def test_excel_delimiter_line_names_the_delimiter_and_the_header_follows(config:
     assert detected.to_dict()["header_line"] == 2
 
 
+def test_excel_delimiter_line_naming_another_delimiter_says_so(config: PipelineConfig) -> None:
+    problem = reason(("sep=:\n" + good(":")).encode(), config)
+    assert problem.reason_code == "no_delimiter"
+    assert "'sep=:'" in problem.message and "':'" in problem.message and "comma, semicolon, TAB or pipe" in problem.message
+
+
 def test_crlf_converted_twice_is_one_line_end(config: PipelineConfig) -> None:
     """A CRLF file written again in text mode on Windows ends its lines in CR CR LF: one line end, not two."""
     detected = inspect(("\r\r\n" + good(",", "\r\r\n")).encode(), config)
