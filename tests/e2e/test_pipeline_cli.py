@@ -92,33 +92,25 @@ def test_odd_names_and_folders_go_all_the_way(cli: Any, tmp_path: Path, store: L
     assert set(gold(lake)) == {"N1", "N2", "N3"}
 
 
-def test_old_mac_line_ends_lose_no_row(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
-    """Excel for Mac's "CSV (Macintosh)" ends lines in a carriage return alone."""
+@pytest.mark.parametrize(
+    ("line_end", "in_quotes"),
+    [("\r", "\n"), ("\r\r\n", "\r\r\n")],
+    ids=["CR alone (Excel for Mac's CSV (Macintosh))", "CR CR LF (a CRLF file written again in text mode on Windows)"],
+)
+def test_other_line_ends_lose_no_row_and_keep_line_numbers(
+    cli: Any, tmp_path: Path, store: LocalStore, lake: Path, line_end: str, in_quotes: str
+) -> None:
     text = "\n".join([HEADER, row("C1"), row("C2", -1), '"C3",S1,P1,1,2.50,USD,2024-05-01T10:00:00Z,"two\nlines",card', row("C4")]) + "\n"
-    path = tmp_path / "mac.csv"
-    path.write_bytes(text.replace("\n", "\r").encode())
+    path = tmp_path / "other line ends.csv"
+    path.write_bytes(text.replace("\n", line_end).encode())
     result = cli("--json", "ingest", str(path))
     assert result.exit_code == 0, result.output
     (only,) = payload(result)["files"]
     assert (only["rows_read"], only["rows_valid"], only["rows_rejected"]) == (4, 3, 1)
     assert set(gold(lake)) == {"C1", "C3", "C4"}
-    assert gold(lake)["C3"]["customer_id"] == "two\nlines"
+    assert (gold(lake)["C3"]["customer_id"], gold(lake)["C4"]["payment_method"]) == (f"two{in_quotes}lines", "card")
     (reject,) = [json.loads(line) for info in store.list(layout.REJECTED_DQ_JSON) for line in store.read(info.key).splitlines()]
-    assert (reject["line_number"], reject["transaction_id"]) == (3, "C2")
-
-
-def test_crlf_converted_twice_numbers_lines_as_the_file_shows_them(cli: Any, tmp_path: Path, store: LocalStore, lake: Path) -> None:
-    """CR CR LF line ends (a CRLF file written again in text mode on Windows) are one line end each."""
-    text = "\n".join([HEADER, row("W1"), row("W2", -1), '"W3",S1,P1,1,2.50,USD,2024-05-01T10:00:00Z,"two\nlines",card', row("W4")]) + "\n"
-    path = tmp_path / "twice.csv"
-    path.write_bytes(text.replace("\n", "\r\r\n").encode())
-    result = cli("--json", "ingest", str(path))
-    assert result.exit_code == 0, result.output
-    (only,) = payload(result)["files"]
-    assert (only["rows_read"], only["rows_valid"], only["rows_rejected"]) == (4, 3, 1)
-    assert gold(lake)["W4"]["payment_method"] == "card"
-    (reject,) = [json.loads(line) for info in store.list(layout.REJECTED_DQ_JSON) for line in store.read(info.key).splitlines()]
-    assert (reject["line_number"], reject["transaction_id"], reject["raw_row"]) == (3, "W2", row("W2", -1))
+    assert (reject["line_number"], reject["transaction_id"], reject["raw_row"]) == (3, "C2", row("C2", -1))
 
 
 def test_blank_lines_or_excels_sep_line_before_the_header(cli: Any, tmp_path: Path, lake: Path) -> None:
