@@ -221,6 +221,10 @@ def _wide_encoding(name: str, encoding: str, evidence: str) -> InvalidFile:
     )
 
 
+DOUBLE_CR_LINE_END = "\r\r\n"
+"""CR CR LF: a CRLF file whose line ends were converted once more; one line end, not a line and a blank one."""
+
+
 def line_terminator(text: str) -> str:
     """The line end of the first line: ``\\r\\n``, ``\\n``, (old Mac files) ``\\r``, or ``\\r\\r\\n`` (a CRLF file
     whose line ends were converted once more, as text-mode writing on Windows does)."""
@@ -233,9 +237,6 @@ def line_terminator(text: str) -> str:
     if newline == -1 or (carriage != -1 and carriage < newline - 1):
         return "\r"
     return "\r\n" if carriage == newline - 1 else "\n"
-
-
-DOUBLE_CR_LINE_END = "\r\r\n"
 
 
 def parse_rows(text: str, delimiter: str, *, complete: bool, limit: int = SAMPLE_ROWS) -> list[list[str]]:
