@@ -1,12 +1,14 @@
 """AWS Lambda entry point: S3 "object created" events under raw/ -> retailctl's file validator.
 
 Accepts S3 notification records (several per event, keys URL-encoded), the same records wrapped in
-SQS messages, and EventBridge "Object Created" events. Keys outside ``<prefix>/raw/`` are ignored.
+SQS messages, and EventBridge "Object Created" events. Keys outside ``<prefix>/raw/`` are ignored; a raw/
+key the store refuses (backslashes, ``//``) is renamed to a plain one first.
 Configuration comes from ``RETAILCTL_*`` environment variables; the bucket comes from the event.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,8 +18,8 @@ from urllib.parse import unquote_plus
 
 from retailctl import layout
 from retailctl.config import PipelineConfig, load_config
-from retailctl.errors import RetailctlError, UnsafeKey
-from retailctl.storage import ObjectStore
+from retailctl.errors import ObjectNotFound, RetailctlError, UnsafeKey
+from retailctl.storage import ObjectStore, check_key
 from retailctl.storage.s3 import S3Store
 from retailctl.validation import validate_key
 
@@ -41,7 +43,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ignored: list[dict[str, str]] = []
     failed: list[dict[str, str]] = []
     configs: dict[str, PipelineConfig] = {}
-    stores: dict[str, ObjectStore] = {}
+    stores: dict[str, S3Store] = {}
     for created in created_objects(event):
         if created.bucket not in configs:
             configs[created.bucket] = load_config(None, {"backend": "aws", "aws.bucket": created.bucket})
@@ -54,7 +56,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             if key is None or not key.startswith(layout.RAW) or key.endswith("/"):
                 ignored.append({"bucket": created.bucket, "key": created.key, "why": "not a file under raw/"})
                 continue
-            outcome = validate_key(store, key, config).to_dict()
+            outcome = _validated(store, key, config)
         except UnsafeKey as exc:
             logger.error("s3://%s/%s cannot be handled: %s", created.bucket, created.key, exc)
             ignored.append({"bucket": created.bucket, "key": created.key, "why": str(exc)})
@@ -69,6 +71,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if failed:
         raise RuntimeError(f"{len(failed)} object(s) could not be validated; the event will be retried: {failed}")
     return summary
+
+
+def _validated(store: S3Store, key: str, config: PipelineConfig) -> dict[str, Any]:
+    """Validate a raw/ object; one whose key the store refuses (a Windows path's ``\\``, ``//``) is first renamed to
+    :func:`retailctl.layout.plain_raw_key`, so that no file stays in raw/ for want of a name."""
+    try:
+        check_key(key)
+    except UnsafeKey as refused:
+        plain = layout.plain_raw_key(key)
+        with contextlib.suppress(ObjectNotFound):
+            store.move_refused(key, plain)
+            logger.warning("%s: renamed to %s", refused, store.uri(plain))
+        return {**validate_key(store, plain, config).to_dict(), "renamed_from": key}
+    return validate_key(store, key, config).to_dict()
 
 
 def _start_silver(processed: list[dict[str, Any]]) -> list[str]:

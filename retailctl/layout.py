@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, date, datetime
+from urllib.parse import quote
 
 RAW = "raw/"
 VALIDATED = "validated/"
@@ -50,6 +51,13 @@ def name_in(layer: str, key: str) -> str:
 
 def raw_key(name: str) -> str:
     return RAW + name
+
+
+def plain_raw_key(key: str) -> str:
+    """The raw/ key an object is renamed to when its own key is one a store refuses (S3 holds keys such as a
+    Windows path's ``raw/a\\b.csv`` or a sloppy join's ``raw//b.csv``): its name as one percent-encoded segment,
+    spaces kept (``raw/a%5Cb.csv``, ``raw/%2Fb.csv``)."""
+    return RAW + quote(name_in(RAW, key), safe=" ")
 
 
 def validated_key(name: str) -> str:

@@ -38,3 +38,9 @@ def test_archive_name_uses_utc_time_and_run_id() -> None:
 def test_name_in_layer() -> None:
     assert layout.name_in(layout.RAW, "raw/sub/x.csv") == "sub/x.csv"
     assert layout.is_reason_key(layout.system_reason_key("x.csv"))
+
+
+def test_a_refused_raw_key_gets_a_plain_one() -> None:
+    assert layout.plain_raw_key("raw/Sales\\2024\\day 1.csv") == "raw/Sales%5C2024%5Cday 1.csv"
+    assert layout.plain_raw_key("raw//b.csv") == "raw/%2Fb.csv"
+    assert layout.plain_raw_key("raw/a/../b%.csv") == "raw/a%2F..%2Fb%25.csv"

@@ -173,6 +173,16 @@ class S3Store:
         self.copy(src, dst)
         self.delete(src)
 
+    def move_refused(self, key: str, dst: str) -> None:
+        """Move an object whose key :func:`check_key` refuses (S3 allows ``\\``, empty and ``..`` segments) to ``dst``.
+
+        S3 only: a local lake's raw/ files come through ``ingest``, which refuses such names before copying.
+        """
+        source = {"Bucket": self.bucket, "Key": f"{self.prefix}/{key}" if self.prefix else key}
+        with self._translated(f"copy s3://{self.bucket}/{source['Key']} to", dst, missing=key):
+            self.client.copy(source, self.bucket, self._full_key(dst), Config=_TRANSFER)
+            self.client.delete_object(**source)
+
     def delete(self, key: str) -> None:
         with self._translated("delete", key):
             self.client.delete_object(Bucket=self.bucket, Key=self._full_key(key))

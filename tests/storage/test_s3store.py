@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from retailctl.config import load_config
-from retailctl.errors import ObjectNotFound, StorageError
+from retailctl.errors import ObjectNotFound, StorageError, UnsafeKey
 from retailctl.storage import open_store
 from retailctl.storage.s3 import S3Store
 from tests.s3server import S3Endpoint
@@ -117,3 +117,17 @@ def test_a_store_at_the_bucket_root_of_the_real_server(s3_server: S3Endpoint) ->
     store.move("raw/a.csv", "validated/a.csv")
     assert store.delete_prefix("raw/") == 2
     assert [info.key for info in store.list()] == ["validated/a.csv"]
+
+
+@pytest.mark.s3server
+def test_an_object_whose_key_the_store_refuses_is_moved_to_a_plain_key(s3_server: S3Endpoint) -> None:
+    client = s3_server.client()
+    bucket = s3_server.new_bucket(client)
+    client.put_object(Bucket=bucket, Key="lake/raw/Sales\\day 1.csv", Body=b"a,b\n")
+    store = S3Store(bucket, prefix="lake", client=client)
+    with pytest.raises(UnsafeKey):
+        store.read("raw/Sales\\day 1.csv")
+    store.move_refused("raw/Sales\\day 1.csv", "raw/Sales%5Cday 1.csv")
+    assert [(info.key, store.read(info.key)) for info in store.list()] == [("raw/Sales%5Cday 1.csv", b"a,b\n")]
+    with pytest.raises(ObjectNotFound):
+        store.move_refused("raw/Sales\\day 1.csv", "raw/Sales%5Cday 1.csv")

@@ -8,11 +8,13 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote_plus
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from retailctl import layout
 from tests.conftest import REPO
 from tests.events import load_event
 
@@ -70,6 +72,24 @@ def test_several_records_with_encoded_keys(s3: Any) -> None:
     assert "rejected/system/empty.csv_reason.json" in present
     assert "processed/date=2024-05-01/part-0000.snappy.parquet" in present
     json.dumps(summary)
+
+
+def test_keys_a_store_refuses_are_renamed_and_handled_not_left_in_raw(s3: Any) -> None:
+    """S3 holds keys a plain key may not be: a Windows path's backslashes, an empty segment, a dot segment."""
+    refused = {"raw/Sales\\2024\\day 1.csv": "raw/Sales%5C2024%5Cday 1.csv", "raw//b.csv": "raw/%2Fb.csv",
+               "raw/./c.csv": "raw/.%2Fc.csv"}
+    for key in refused:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=GOOD)
+    event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}}
+                         for key in refused]}
+    summary = handler_module.handler(event, None)
+    assert summary["ignored"] == [] and summary["failed"] == []
+    outcomes = {item["renamed_from"]: (item["outcome"], item["file"]) for item in summary["processed"]}
+    assert outcomes == {key: ("validated", layout.name_in(layout.RAW, plain)) for key, plain in refused.items()}
+    assert not [key for key in keys(s3) if key.startswith("raw/")]
+    assert {layout.validated_key(layout.name_in(layout.RAW, plain)) for plain in refused.values()} <= set(keys(s3))
+    again = handler_module.handler(event, None)
+    assert {item["outcome"] for item in again["processed"]} == {"already_handled"}
 
 
 def test_duplicate_delivery_is_a_no_op(s3: Any) -> None:
