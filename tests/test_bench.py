@@ -34,21 +34,29 @@ def test_bench_runs_the_reference_and_validation_and_writes_results(tmp_path: Pa
     assert "| DuckDB reference gold" in (results / "custom.md").read_text()
 
 
-def test_floors_are_ratios_of_the_bare_spark_stages_and_appear_in_the_markdown() -> None:
+def test_floors_and_side_by_side_targets_show_their_ratios_run_by_run_in_the_markdown() -> None:
     from bench import report
 
-    def stage(wall: float, cpu: float) -> dict[str, object]:
-        return {"status": "ok", "summary": {"wall_seconds": {"median": wall}, "cpu_seconds": {"median": cpu}}}
+    def stage(wall: float, cpu: float, *runs: float) -> dict[str, object]:
+        return {"status": "ok", "summary": {"wall_seconds": {"median": wall}, "cpu_seconds": {"median": cpu}},
+                "samples": [{"wall_seconds": run} for run in runs]}
 
-    stages = {"gold_full": stage(50, 100), "gold_incremental": stage(8, 12), "spark_incremental_baseline": stage(6.4, 10)}
+    stages = {"gold_full": stage(50, 100), "gold_incremental": stage(8, 12, 8, 9, 7),
+              "spark_incremental_baseline": stage(6.4, 10, 6.4, 6, 7)}
     rows = report.floors(stages)
-    assert [(row["measured"], row["cpu_ratio"]) for row in rows] == [(0.128, 0.1), (1.25, 1.2)]
+    assert [(row["measured"], row["cpu_ratio"], row["run_by_run"]) for row in rows] == [
+        (0.128, 0.1, None), (1.25, 1.2, [1.25, 1.5, 1.0])
+    ]
     assert report.floors({"gold_full": stage(50, 100)})[0]["measured"] is None
+    side = {"silver_large": stage(26, 49, 26, 27), "spark_baseline_large": stage(20, 33, 20, 18)}
+    by_target = {row["target"]: row["run_by_run"] for row in report.evaluate(side, "1M rows", "5M rows", "200 files")}
+    assert by_target["silver 5M rows <= 1.3x bare Spark CSV->parquet"] == [1.3, 1.5]
+    assert by_target["gold full 5M rows <= 6x DuckDB reference"] is None
 
     document = {
         "mode": "custom", "finished_at": "now", "runs": 1, "stages": {}, "targets": [], "checks": [], "floors": rows,
         "machine": {key: "?" for key in ("cpu_model", "logical_cores", "memory_gib", "python", "pyspark", "duckdb", "java", "commit")},
     }
     text = report.markdown(document)
-    assert "## Floors" in text and "| gold incremental / that bare rewrite | 1.25 x | 1.2 x |" in text
+    assert "## Floors" in text and "| gold incremental / that bare rewrite | 1.25 x | 1.2 x | 1.25 x, 1.5 x, 1.0 x |" in text
     assert report.SMALLER_SIZES in text and report.SMALLER_SIZES not in report.markdown({**document, "mode": "full"})
