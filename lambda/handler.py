@@ -2,7 +2,7 @@
 
 Accepts S3 notification records (several per event, keys URL-encoded), the same records wrapped in
 SQS messages, and EventBridge "Object Created" events. Keys outside ``<prefix>/raw/`` are ignored; a raw/
-key the store refuses (backslashes, ``//``) is renamed to a plain one first.
+object whose key the store refuses (backslashes, ``//``) is validated under a plain name.
 Configuration comes from ``RETAILCTL_*`` environment variables; the bucket comes from the event.
 """
 
@@ -74,16 +74,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _validated(store: S3Store, key: str, config: PipelineConfig) -> dict[str, Any]:
-    """Validate a raw/ object; one whose key the store refuses (a Windows path's ``\\``, ``//``) is first renamed to
-    :func:`retailctl.layout.plain_raw_key`, so that no file stays in raw/ for want of a name."""
+    """Validate a raw/ object. One whose key the store refuses (a Windows path's ``\\``, ``//``) is moved to
+    :func:`retailctl.layout.renamed_key` and validated from there under its :func:`retailctl.layout.plain_name`,
+    so that no file stays in raw/ for want of a name (a retried event finds it there, or already handled)."""
     try:
         check_key(key)
     except UnsafeKey as refused:
-        plain = layout.plain_raw_key(key)
+        name = layout.plain_name(key)
+        waiting = layout.renamed_key(name)
         with contextlib.suppress(ObjectNotFound):
-            store.move_refused(key, plain)
-            logger.warning("%s: renamed to %s", refused, store.uri(plain))
-        return {**validate_key(store, plain, config).to_dict(), "renamed_from": key}
+            store.move_refused(key, waiting)
+            logger.warning("%s: validating it as %s", refused, name)
+        return {**validate_key(store, waiting, config, name=name).to_dict(), "renamed_from": key}
     return validate_key(store, key, config).to_dict()
 
 

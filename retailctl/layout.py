@@ -53,11 +53,17 @@ def raw_key(name: str) -> str:
     return RAW + name
 
 
-def plain_raw_key(key: str) -> str:
-    """The raw/ key an object is renamed to when its own key is one a store refuses (S3 holds keys such as a
-    Windows path's ``raw/a\\b.csv`` or a sloppy join's ``raw//b.csv``): its name as one percent-encoded segment,
-    spaces kept (``raw/a%5Cb.csv``, ``raw/%2Fb.csv``)."""
-    return RAW + quote(name_in(RAW, key), safe=" ")
+def plain_name(key: str) -> str:
+    """The name a raw/ object goes by when its key is one a store refuses (S3 holds keys such as a Windows path's
+    ``raw/a\\b.csv`` or a sloppy join's ``raw//b.csv``): its name as one percent-encoded segment, spaces kept
+    (``a%5Cb.csv``, ``%2Fb.csv``)."""
+    return quote(name_in(RAW, key), safe=" ")
+
+
+def renamed_key(name: str) -> str:
+    """Where an object renamed to :func:`plain_name` waits to be validated: outside raw/, so that the copy
+    raises no event of its own."""
+    return f"{staging_prefix('validation', 'renamed')}{name}"
 
 
 def validated_key(name: str) -> str:

@@ -40,7 +40,8 @@ def test_name_in_layer() -> None:
     assert layout.is_reason_key(layout.system_reason_key("x.csv"))
 
 
-def test_a_refused_raw_key_gets_a_plain_one() -> None:
-    assert layout.plain_raw_key("raw/Sales\\2024\\day 1.csv") == "raw/Sales%5C2024%5Cday 1.csv"
-    assert layout.plain_raw_key("raw//b.csv") == "raw/%2Fb.csv"
-    assert layout.plain_raw_key("raw/a/../b%.csv") == "raw/a%2F..%2Fb%25.csv"
+def test_a_refused_raw_key_gets_a_plain_name_and_waits_outside_raw() -> None:
+    assert layout.plain_name("raw/Sales\\2024\\day 1.csv") == "Sales%5C2024%5Cday 1.csv"
+    assert layout.plain_name("raw//b.csv") == "%2Fb.csv"
+    assert layout.plain_name("raw/a/../b%.csv") == "a%2F..%2Fb%25.csv"
+    assert layout.renamed_key("%2Fb.csv") == "_staging/validation/renamed/%2Fb.csv"

@@ -51,10 +51,11 @@ class ValidationOutcome:
 
 
 def validate_key(
-    store: ObjectStore, key: str, config: PipelineConfig, *, run_id: str | None = None
+    store: ObjectStore, key: str, config: PipelineConfig, *, run_id: str | None = None, name: str | None = None
 ) -> ValidationOutcome:
-    """Validate ``raw/<name>`` and move it to validated/ or rejected/system/."""
-    name = _name_under(layout.RAW, key)
+    """Validate ``raw/<name>`` and move it to validated/ or rejected/system/ (``name``: the name of a file
+    waiting elsewhere, see :func:`retailctl.layout.renamed_key`)."""
+    name = name or _name_under(layout.RAW, key)
     run_id = run_id or layout.new_run_id()
     try:
         info = store.head(key)

@@ -49,6 +49,12 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
+def put_event(*keys: str) -> dict[str, Any]:
+    """An S3 notification of objects put under those keys (URL-encoded, as S3 sends them)."""
+    records = [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}} for key in keys]
+    return {"Records": records}
+
+
 def keys(s3: Any) -> list[str]:
     return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
@@ -76,20 +82,25 @@ def test_several_records_with_encoded_keys(s3: Any) -> None:
 
 def test_keys_a_store_refuses_are_renamed_and_handled_not_left_in_raw(s3: Any) -> None:
     """S3 holds keys a plain key may not be: a Windows path's backslashes, an empty segment, a dot segment."""
-    refused = {"raw/Sales\\2024\\day 1.csv": "raw/Sales%5C2024%5Cday 1.csv", "raw//b.csv": "raw/%2Fb.csv",
-               "raw/./c.csv": "raw/.%2Fc.csv"}
+    refused = {"raw/Sales\\2024\\day 1.csv": "Sales%5C2024%5Cday 1.csv", "raw//b.csv": "%2Fb.csv", "raw/./c.csv": ".%2Fc.csv"}
     for key in refused:
         s3.put_object(Bucket=BUCKET, Key=key, Body=GOOD)
-    event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}}
-                         for key in refused]}
-    summary = handler_module.handler(event, None)
+    summary = handler_module.handler(put_event(*refused), None)
     assert summary["ignored"] == [] and summary["failed"] == []
     outcomes = {item["renamed_from"]: (item["outcome"], item["file"]) for item in summary["processed"]}
-    assert outcomes == {key: ("validated", layout.name_in(layout.RAW, plain)) for key, plain in refused.items()}
-    assert not [key for key in keys(s3) if key.startswith("raw/")]
-    assert {layout.validated_key(layout.name_in(layout.RAW, plain)) for plain in refused.values()} <= set(keys(s3))
-    again = handler_module.handler(event, None)
+    assert outcomes == {key: ("validated", name) for key, name in refused.items()}
+    assert not [key for key in keys(s3) if key.startswith(("raw/", layout.STAGING))]
+    assert {layout.validated_key(name) for name in refused.values()} <= set(keys(s3))
+    again = handler_module.handler(put_event(*refused), None)
     assert {item["outcome"] for item in again["processed"]} == {"already_handled"}
+
+
+def test_a_retried_event_validates_the_copy_a_failed_run_left_waiting(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=layout.renamed_key("late%5Cday.csv"), Body=GOOD)
+    summary = handler_module.handler(put_event("raw/late\\day.csv"), None)
+    assert [(item["outcome"], item["file"]) for item in summary["processed"]] == [("validated", "late%5Cday.csv")]
+    assert layout.validated_key("late%5Cday.csv") in keys(s3)
+    assert not [key for key in keys(s3) if key.startswith((layout.RAW, layout.STAGING))]
 
 
 def test_duplicate_delivery_is_a_no_op(s3: Any) -> None:
