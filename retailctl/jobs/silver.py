@@ -62,8 +62,9 @@ REPLACEMENT_CHARACTER = "\ufffd"
 NO_FAILURES = "[]"
 _CORRUPT = "_corrupt"
 _TRIM = " \t"
-_WHITESPACE = " \t\n\x0b\f\r"
-"""What ``\\s`` matches in Java: a line of only these is blank."""
+_WHITESPACE = " \t\n\x0b\f\r\x1a"
+"""What ``\\s`` matches in Java, and Ctrl-Z (the end-of-file mark old DOS tools append): a line of only these is
+blank."""
 
 _INTEGER = r"^[+-]?[0-9]+$"
 _TIMESTAMP = (

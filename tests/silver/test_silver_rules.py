@@ -75,7 +75,7 @@ CASES: dict[str, list[tuple[str, set[tuple[str, str | None]]]]] = {
     "invalid_utf8": [(row(store_id="S\ufffd1"), {("invalid_utf8", None)})],
 }
 LINES = [(name, index, text) for name, cases in CASES.items() for index, (text, _) in enumerate(cases)]
-BLANK_LINES = ["", "   ", "\r", "\t \t", " \x0b\f "]
+BLANK_LINES = ["", "   ", "\r", "\t \t", " \x0b\f ", "\x1a", "\x1a\r"]
 
 
 @pytest.fixture(scope="module")
