@@ -197,10 +197,11 @@ def stitch_quoted_records(numbered: DataFrame, ranges: DataFrame) -> DataFrame:
     return single.unionByName(multi)
 
 
-def records(numbered: DataFrame, header_lines: Sequence[int]) -> DataFrame:
+def records(numbered: DataFrame, header_lines: Sequence[int], delimiters: str) -> DataFrame:
     """Drop each file's lines up to its header (file ``i``'s header is line ``header_lines[i]``), decode, strip
     the line terminator (the ``\\r`` of CRLF, or ``\\r\\r`` of a CRLF file converted twice), flag blank lines
-    (they are not rows).
+    (they are not rows): a line of whitespace or of nothing but the batch's ``delimiters`` and whitespace (a
+    spreadsheet's empty row, ``,,,,``), as the validator counts it.
 
     ``spark.read.text`` keeps a line's bytes as they are; decoding them turns invalid UTF-8 into
     U+FFFD (the ``invalid_utf8`` rule looks for it). String functions, not regular expressions:
@@ -216,7 +217,7 @@ def records(numbered: DataFrame, header_lines: Sequence[int]) -> DataFrame:
         .withColumn(RAW, decoded)
         .drop(TEXT)
         .withColumn(RAW, raw)
-        .withColumn(BLANK, _is_blank(F.col(RAW)))
+        .withColumn(BLANK, _is_blank(F.col(RAW), _WHITESPACE + delimiters))
     )
 
 
@@ -227,11 +228,11 @@ def _per_file(values: Sequence[object]) -> Column:
     return F.array(*[F.lit(value) for value in values])[F.col(FILE_INDEX)]
 
 
-def _is_blank(text: Column) -> Column:
-    """True for an empty or all-whitespace line. Most lines start with a letter or digit: only a line
-    starting with whitespace is trimmed (Spark's trim by a set of characters allocates per call)."""
+def _is_blank(text: Column, empty: str) -> Column:
+    """True for a line of nothing but the characters ``empty``. Most lines start with a letter or digit: only a
+    line starting with one of them is trimmed (Spark's trim by a set of characters allocates per call)."""
     first = F.substring(text, 1, 1)
-    return F.when(text == "", True).when(~first.isin(*_WHITESPACE), False).otherwise(F.btrim(text, F.lit(_WHITESPACE)) == "")
+    return F.when(text == "", True).when(~first.isin(*empty), False).otherwise(F.btrim(text, F.lit(empty)) == "")
 
 
 def parse_fields(df: DataFrame, profiles: Sequence[ParseProfile], dataset: DatasetSpec) -> DataFrame:

@@ -554,7 +554,7 @@ def _stage_numbered(
             profiles.append(profile)
         profile_of.append(profiles.index(profile))
     labelled = silver.label_files(
-        silver.records(numbered, [one.header_line for one in inputs]),
+        silver.records(numbered, [one.header_line for one in inputs], "".join(sorted({profile.delimiter for profile in profiles}))),
         [one.ingest_run_id for one in inputs],
         [one.name for one in inputs],
         profile_of,

@@ -113,11 +113,12 @@ def test_other_line_ends_lose_no_row_and_keep_line_numbers(
     assert (reject["line_number"], reject["transaction_id"], reject["raw_row"]) == (3, "C2", row("C2", -1))
 
 
-def test_blank_lines_or_excels_sep_line_before_the_header(cli: Any, tmp_path: Path, lake: Path) -> None:
+def test_blank_lines_excels_sep_line_and_empty_rows(cli: Any, tmp_path: Path, lake: Path) -> None:
     blank_first = tmp_path / "blank first.csv"
     blank_first.write_text("\n \n" + "\n".join([HEADER, row("H1"), row("H2", -1)]) + "\n", encoding="utf-8")
     excel = tmp_path / "excel.csv"
-    excel.write_text("sep=;\r\n" + "\r\n".join(line.replace(",", ";") for line in [HEADER, row("H3"), row("H4")]) + "\r\n")
+    lines = [HEADER, row("H3"), row("H4"), ",,,,,,,,", ", ,,,,,,,"]  # Excel writes a formatted empty row as delimiters only
+    excel.write_text("sep=;\r\n" + "\r\n".join(line.replace(",", ";") for line in lines) + "\r\n")
     result = cli("--json", "ingest", str(blank_first), str(excel))
     assert result.exit_code == 0, result.output
     counts = {f["file"]: (f["rows_read"], f["rows_valid"], f["rows_rejected"]) for f in payload(result)["files"]}

@@ -75,7 +75,7 @@ CASES: dict[str, list[tuple[str, set[tuple[str, str | None]]]]] = {
     "invalid_utf8": [(row(store_id="S\ufffd1"), {("invalid_utf8", None)})],
 }
 LINES = [(name, index, text) for name, cases in CASES.items() for index, (text, _) in enumerate(cases)]
-BLANK_LINES = ["", "   ", "\r", "\t \t", " \x0b\f ", "\x1a", "\x1a\r"]
+BLANK_LINES = ["", "   ", "\r", "\t \t", " \x0b\f ", "\x1a", "\x1a\r", ",,,,,,,,", ", ,\t,", ",,,\r"]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def classified(spark: Any) -> dict[int, Any]:
     texts = [text for _, _, text in LINES] + BLANK_LINES
     lines = spark.createDataFrame([(0, number + 2, text) for number, text in enumerate(texts)], "_file int, _line long, _text string")
     profile = ParseProfile(",", '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
-    labelled = silver.label_files(silver.records(lines, [1]), ["run-1"], ["f.csv"], [0])
+    labelled = silver.label_files(silver.records(lines, [1], ","), ["run-1"], ["f.csv"], [0])
     parsed = silver.parse_fields(labelled, [profile], DATASET)
     rules = silver.dataset_rules(DATASET)
     return {record[silver.LINE]: record for record in silver.classify(parsed, DATASET, rules).collect()}
@@ -200,7 +200,7 @@ def test_timestamps_with_offsets_are_stored_in_utc(spark: Any) -> None:
         [(0, i + 2, row(sold_at=value)) for i, value in enumerate(values)], "_file int, _line long, _text string"
     )
     profile = ParseProfile(",", '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
-    parsed = silver.parse_fields(silver.label_files(silver.records(lines, [1]), ["r"], ["f"], [0]), [profile], DATASET)
+    parsed = silver.parse_fields(silver.label_files(silver.records(lines, [1], ","), ["r"], ["f"], [0]), [profile], DATASET)
     stored = sorted(silver.classify(parsed, DATASET, silver.dataset_rules(DATASET)).collect(), key=lambda r: r[silver.LINE])
     assert [r["sold_at"] for r in stored] == list(values.values())
     assert all(reasons_of(r) == [] for r in stored)
@@ -231,7 +231,7 @@ def test_lines_without_quotes_split_exactly_as_from_csv_parses_them(spark: Any, 
     profile = ParseProfile(delimiter, '"', len(HEADER), tuple(sorted((column, i) for i, column in enumerate(HEADER))))
     schema = ", ".join([*(f"_c{i} STRING" for i in range(len(HEADER))), "_corrupt STRING"])
     options = {"sep": delimiter, "quote": '"', "escape": '"', "mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}
-    labelled = silver.label_files(silver.records(frame, [1]), ["r"], ["f"], [0])
+    labelled = silver.label_files(silver.records(frame, [1], ","), ["r"], ["f"], [0])
     parsed = silver.parse_fields(labelled, [profile], DATASET).withColumn("_csv", F.from_csv(F.col(silver.RAW), schema, options))
 
     records = [record for record in parsed.collect() if not record[silver.BLANK]]
