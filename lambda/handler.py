@@ -19,6 +19,7 @@ from urllib.parse import unquote_plus
 from retailctl import layout
 from retailctl.config import PipelineConfig, load_config
 from retailctl.errors import ObjectNotFound, RetailctlError, UnsafeKey
+from retailctl.records import update_ingest_record
 from retailctl.storage import ObjectStore, check_key
 from retailctl.storage.s3 import S3Store
 from retailctl.validation import validate_key
@@ -76,7 +77,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _validated(store: S3Store, key: str, config: PipelineConfig) -> dict[str, Any]:
     """Validate a raw/ object. One whose key the store refuses (a Windows path's ``\\``, ``//``) is moved to
     :func:`retailctl.layout.renamed_key` and validated from there under its :func:`retailctl.layout.plain_name`,
-    so that no file stays in raw/ for want of a name (a retried event finds it there, or already handled)."""
+    so that no file stays in raw/ for want of a name (a retried event finds it there, or already handled); its ingest
+    record keeps the key it came from (``renamed_from``)."""
     try:
         check_key(key)
     except UnsafeKey as refused:
@@ -85,7 +87,10 @@ def _validated(store: S3Store, key: str, config: PipelineConfig) -> dict[str, An
         with contextlib.suppress(ObjectNotFound):
             store.move_refused(key, waiting)
             logger.warning("%s: validating it as %s", refused, name)
-        return {**validate_key(store, waiting, config, name=name).to_dict(), "renamed_from": key}
+        outcome = validate_key(store, waiting, config, name=name)
+        if outcome.outcome != "already_handled":
+            update_ingest_record(store, outcome.ingest_run_id, renamed_from=key)
+        return {**outcome.to_dict(), "renamed_from": key}
     return validate_key(store, key, config).to_dict()
 
 

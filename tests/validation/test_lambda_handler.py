@@ -91,6 +91,9 @@ def test_keys_a_store_refuses_are_renamed_and_handled_not_left_in_raw(s3: Any) -
     assert outcomes == {key: ("validated", name) for key, name in refused.items()}
     assert not [key for key in keys(s3) if key.startswith(("raw/", layout.STAGING))]
     assert {layout.validated_key(name) for name in refused.values()} <= set(keys(s3))
+    records = [json.loads(s3.get_object(Bucket=BUCKET, Key=layout.ingest_record_key(item["ingest_run_id"]))["Body"].read())
+               for item in summary["processed"]]
+    assert {(record["file"], record["renamed_from"]) for record in records} == {(name, key) for key, name in refused.items()}
     again = handler_module.handler(put_event(*refused), None)
     assert {item["outcome"] for item in again["processed"]} == {"already_handled"}
 
