@@ -43,8 +43,8 @@ bench-quick: $(STAMP)
 clean:
 	rm -rf lake .pytest_cache .mypy_cache .ruff_cache
 
-jar: $(STAMP)  ## rebuild retailctl/jars/retailctl-hadoop.jar from jvm/src (needs a JDK's javac)
+jar: $(STAMP)  ## rebuild retailctl/jars/retailctl.jar from jvm/src (needs a JDK's javac)
 	rm -rf build/jvm && mkdir -p build/jvm
 	javac --release 8 -nowarn -cp "$$($(BIN)/python -c 'import pyspark, pathlib; print(pathlib.Path(pyspark.__file__).parent / "jars" / "*")')" \
 		-d build/jvm $$(find jvm/src -name '*.java')
-	jar --create --file retailctl/jars/retailctl-hadoop.jar --date=2026-01-01T00:00:00Z -C build/jvm .
+	jar --create --file retailctl/jars/retailctl.jar --date=2026-01-01T00:00:00Z -C build/jvm .

@@ -1,4 +1,4 @@
-"""The code artifacts a deploy ships: the validator Lambda zip, the Glue library zip and the Glue scripts.
+"""The code artifacts a deploy ships: the validator Lambda zip, the Glue library zip and jar, and the Glue scripts.
 
 Zips are byte-for-byte reproducible (sorted entries, fixed timestamps), and the artifact version is
 derived from their content, so an unchanged code base uploads nothing and leaves the stack unchanged.
@@ -25,6 +25,7 @@ from retailctl.storage.s3 import S3Store
 
 LAMBDA_ZIP = "validator-lambda.zip"
 GLUE_LIBRARY_ZIP = "retailctl-glue-lib.zip"
+GLUE_JAR = "retailctl/jars/retailctl.jar"
 SILVER_SCRIPT = "glue_scripts/silver_job.py"
 GOLD_SCRIPT = "glue_scripts/gold_compaction_job.py"
 LAMBDA_HANDLER = "lambda/handler.py"
@@ -56,12 +57,13 @@ class ArtifactBundle:
     version: str
     lambda_zip: Artifact
     glue_library: Artifact
+    glue_jar: Artifact
     silver_script: Artifact
     gold_script: Artifact
 
     @property
     def artifacts(self) -> tuple[Artifact, ...]:
-        return (self.lambda_zip, self.glue_library, self.silver_script, self.gold_script)
+        return (self.lambda_zip, self.glue_library, self.glue_jar, self.silver_script, self.gold_script)
 
     def key(self, artifact: Artifact) -> str:
         """The artifact's key relative to the artifact store (which adds the prefix)."""
@@ -77,9 +79,9 @@ def source_root() -> Path:
 
 
 def build_artifacts(out_dir: Path, dataset: DatasetSpec, root: Path | None = None) -> ArtifactBundle:
-    """Build the Lambda zip and the Glue library zip into ``out_dir`` and hash the Glue scripts."""
+    """Build the Lambda zip and the Glue library zip into ``out_dir`` and hash the Glue scripts and the jar."""
     root = root or source_root()
-    missing = [name for name in (LAMBDA_HANDLER, SILVER_SCRIPT, GOLD_SCRIPT) if not (root / name).is_file()]
+    missing = [name for name in (LAMBDA_HANDLER, SILVER_SCRIPT, GOLD_SCRIPT, GLUE_JAR) if not (root / name).is_file()]
     if missing:
         raise EnvironmentProblem(
             f"deploy needs the retailctl source tree; missing under {root}: {', '.join(missing)}"
@@ -91,8 +93,9 @@ def build_artifacts(out_dir: Path, dataset: DatasetSpec, root: Path | None = Non
     glue_library = _write_zip(out_dir / GLUE_LIBRARY_ZIP, library_files)
     silver = _describe(SILVER_SCRIPT, root / SILVER_SCRIPT)
     gold = _describe(GOLD_SCRIPT, root / GOLD_SCRIPT)
-    combined = hashlib.sha256("".join(a.sha256 for a in (lambda_zip, glue_library, silver, gold)).encode())
-    return ArtifactBundle(f"{__version__}-{combined.hexdigest()[:12]}", lambda_zip, glue_library, silver, gold)
+    jar = _describe(Path(GLUE_JAR).name, root / GLUE_JAR)
+    combined = hashlib.sha256("".join(a.sha256 for a in (lambda_zip, glue_library, jar, silver, gold)).encode())
+    return ArtifactBundle(f"{__version__}-{combined.hexdigest()[:12]}", lambda_zip, glue_library, jar, silver, gold)
 
 
 def artifact_store(bucket: str, prefix: str = "", *, region: str | None = None, client: Any = None) -> S3Store:

@@ -99,6 +99,7 @@ def plan_deploy(
         bucket=bucket,
         lambda_code=keys[bundle.lambda_zip.name],
         glue_library=keys[bundle.glue_library.name],
+        glue_jar=keys[bundle.glue_jar.name],
         silver_script=keys[bundle.silver_script.name],
         gold_script=keys[bundle.gold_script.name],
     )

@@ -22,6 +22,7 @@ class ArtifactKeys:
     bucket: str
     lambda_code: str
     glue_library: str
+    glue_jar: str
     silver_script: str
     gold_script: str
 
@@ -71,6 +72,7 @@ def stack_parameters(
         "ArtifactBucket": keys.bucket,
         "LambdaCodeKey": keys.lambda_code,
         "GlueLibraryKey": keys.glue_library,
+        "GlueJarKey": keys.glue_jar,
         "SilverScriptKey": keys.silver_script,
         "GoldScriptKey": keys.gold_script,
         **(overrides or {}),

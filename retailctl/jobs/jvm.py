@@ -64,7 +64,7 @@ def ensure_java() -> str:
 
 def retailctl_jar() -> Path:
     """The packaged jar with retailctl's JVM classes."""
-    return Path(str(resources.files("retailctl") / "jars" / "retailctl-hadoop.jar"))
+    return Path(str(resources.files("retailctl") / "jars" / "retailctl.jar"))
 
 
 def cache_dir() -> Path:

@@ -19,7 +19,9 @@ Design, chosen for speed (see the runner's docstring for what was measured):
 - A line without quotes is split on the delimiter; a line with quotes goes through ``from_csv``
   (RFC 4180: quoted delimiters, doubled quotes). A wrong number of fields becomes ``malformed_row``.
 - Every rule is a column expression on the trimmed text, numbered by its place in
-  :func:`dataset_rules`; a row keeps the numbers of all the rules it fails. NULLs never pass a rule: a
+  :func:`dataset_rules`; a row keeps the numbers of all the rules it fails. A typed column's text is
+  read by retailctl's own SQL functions (:mod:`retailctl.jobs.sql_functions`, registered on every session
+  retailctl builds), which keep the per-row loop small enough for the JVM's optimizing compiler. NULLs never pass a rule: a
   check is ``present AND ok IS NOT TRUE``. The reasons a reader sees (rule, column, value,
   message) are written from those numbers on the driver, for the rejects only
   (:class:`retailctl.jobs.silver_staged.RejectReasons`).
@@ -37,6 +39,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from retailctl.config import ColumnSpec, DatasetSpec
+from retailctl.jobs import sql_functions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -65,13 +68,6 @@ _TRIM = " \t"
 _WHITESPACE = " \t\n\x0b\f\r\x1a"
 """What ``\\s`` matches in Java, and Ctrl-Z (the end-of-file mark old DOS tools append): a line of only these is
 blank."""
-
-_INTEGER = r"^[+-]?[0-9]+$"
-_TIMESTAMP = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
-    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
-)
-
 
 @dataclass(frozen=True)
 class ParseProfile:
@@ -314,84 +310,28 @@ def text_column(column: str) -> str:
 
 
 def typed(spec: ColumnSpec) -> Column:
-    """The stored value of a column: its trimmed text cast strictly to the column's type (NULL if invalid).
+    """The stored value of a column: its trimmed text read strictly as the column's type (NULL if invalid).
 
-    A strict pattern guards every cast (Spark casts ``'2.5'`` to the int 2), and ``try_cast`` turns
-    overflow and impossible dates (``2024-02-30``) into NULL, with or without ANSI mode.
-    Reads the column's trimmed text from :func:`text_column` (and a timestamp's parts from
-    :func:`with_timestamp_parts`).
+    The text's form is checked first, character by character (:mod:`retailctl.jobs.sql_functions`: Spark casts
+    ``'2.5'`` to the int 2), then ``try_cast`` turns overflow into NULL, with or without ANSI mode. A timestamp is
+    read whole by :data:`~retailctl.jobs.sql_functions.ISO_TIMESTAMP_MICROS`, its zone included: Spark's cast
+    compiles two regular expressions for every value with a zone, and the regular expressions that checked the
+    texts made silver's per-row loop too large for the JVM's optimizing compiler.
+    Reads the column's trimmed text from :func:`text_column`.
     """
     text_sql = f"`{text_column(spec.name)}`"
     text = F.col(text_column(spec.name))
     if spec.type == "integer":
-        return F.when(text.rlike(_INTEGER), F.expr(f"try_cast({text_sql} AS int)"))
+        return F.when(sql_functions.WHOLE_NUMBER(text), F.expr(f"try_cast({text_sql} AS int)"))
     if spec.type == "decimal":
-        return F.when(text.rlike(_decimal_pattern(spec)), F.expr(f"try_cast({text_sql} AS {spec.spark_type})"))
+        return F.when(sql_functions.PLAIN_DECIMAL(text, F.lit(spec.scale)), F.expr(f"try_cast({text_sql} AS {spec.spark_type})"))
     if spec.type == "timestamp":
-        return F.when(text.rlike(_TIMESTAMP), _utc_timestamp(spec.name))
+        return F.timestamp_micros(sql_functions.ISO_TIMESTAMP_MICROS(text))
     if spec.normalize == "lower":
         return F.lower(text)
     if spec.normalize == "upper":
         return F.upper(text)
     return text
-
-
-def with_timestamp_parts(df: DataFrame, dataset: DatasetSpec) -> DataFrame:
-    """Add, for each timestamp column, its text's local date-time and its UTC offset (hours, minutes, sign).
-
-    Spark's cast reads a zone by compiling two regular expressions for every value (``getZoneId``),
-    which made typing a timestamp cost twice what the rest of it does. So the cast reads the local part
-    alone (in the session's time zone, UTC) and :func:`typed` subtracts the offset. Two projections, so
-    that each part is computed once a row. Parts of a text that is not an ISO 8601 timestamp are
-    meaningless; :func:`typed` checks the text first.
-    """
-    names = [spec.name for spec in dataset.columns if spec.type == "timestamp"]
-    if not names:
-        return df
-    shaped = df.select("*", *[part for name in names for part in _zone_shape(name)])
-    return shaped.select("*", *[part for name in names for part in _zone_parts(name)])
-
-
-def _part(column: str, part: str) -> str:
-    return f"_{part}_{column}"
-
-
-def _zone_shape(column: str) -> list[Column]:
-    """The text's length and the length of its zone: 0 (none), 1 (``Z``), 3 (``+HH``), 5 (``+HHMM``) or 6 (``+HH:MM``)."""
-    text = f"`{text_column(column)}`"
-    zone = (
-        f"CASE WHEN endswith({text}, 'Z') THEN 1 WHEN substring({text}, -6, 1) IN ('+', '-') THEN 6 "
-        f"WHEN substring({text}, -5, 1) IN ('+', '-') THEN 5 WHEN substring({text}, -3, 1) IN ('+', '-') THEN 3 ELSE 0 END"
-    )
-    return [F.expr(f"length({text})").alias(_part(column, "length")), F.expr(zone).alias(_part(column, "zone"))]
-
-
-def _zone_parts(column: str) -> list[Column]:
-    """The local date-time text, and the offset's hours, minutes and whether it is west of UTC (``-``)."""
-    text, length, zone = f"`{text_column(column)}`", _part(column, "length"), _part(column, "zone")
-    sign_at = f"{length} - {zone} + 1"
-    return [
-        F.expr(f"CASE WHEN {zone} = 0 THEN {text} ELSE substring({text}, 1, {length} - {zone}) END").alias(_part(column, "local")),
-        F.expr(f"CASE WHEN {zone} > 1 THEN try_cast(substring({text}, {sign_at} + 1, 2) AS int) ELSE 0 END")
-        .alias(_part(column, "offset_hours")),
-        F.expr(f"CASE WHEN {zone} > 3 THEN try_cast(substring({text}, -2) AS int) ELSE 0 END").alias(_part(column, "offset_minutes")),
-        F.expr(f"{zone} > 1 AND substring({text}, {sign_at}, 1) = '-'").alias(_part(column, "west")),
-    ]
-
-
-def _utc_timestamp(column: str) -> Column:
-    """The instant of a timestamp column from its parts; NULL for an impossible date or an offset past ±18:00."""
-    local, west = _part(column, "local"), _part(column, "west")
-    hours, minutes = _part(column, "offset_hours"), _part(column, "offset_minutes")
-    return F.expr(
-        f"CASE WHEN {hours} < 18 AND {minutes} < 60 OR {hours} = 18 AND {minutes} = 0 "
-        f"THEN timestamp_micros(unix_micros(try_cast({local} AS timestamp)) "
-        f"- CASE WHEN {west} THEN -1 ELSE 1 END * ({hours} * 60 + {minutes}) * 60000000L) END"
-    )
-
-
-def _decimal_pattern(spec: ColumnSpec) -> str:
-    return rf"^[+-]?([0-9]+(\.[0-9]{{0,{spec.scale}}})?|\.[0-9]{{1,{spec.scale}}})$"
 
 
 def column_rules(spec: ColumnSpec) -> list[Rule]:
@@ -520,7 +460,7 @@ def classify(df: DataFrame, dataset: DatasetSpec, rules: Sequence[Rule]) -> Data
     """
     kept = [FILE_INDEX, LINE, BLANK, "ingest_run_id", "source_file", RAW, MALFORMED]
     texts = df.select(*kept, *[trimmed(spec.name).alias(text_column(spec.name)) for spec in dataset.columns])
-    typed_values = with_timestamp_parts(texts, dataset).select(*texts.columns, *[typed(spec).alias(spec.name) for spec in dataset.columns])
+    typed_values = texts.select(*texts.columns, *[typed(spec).alias(spec.name) for spec in dataset.columns])
     checked = check_rules(typed_values, rules)
     is_reject = F.col(FAILED) != NO_FAILURES
     values = F.expr(f"concat('[', concat_ws(',', {', '.join(_json_text_sql(text_column(spec.name)) for spec in dataset.columns)}), ']')")

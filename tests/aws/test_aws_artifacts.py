@@ -40,6 +40,9 @@ def test_lambda_zip_holds_handler_package_and_pure_yaml(tmp_path: Path, source_t
     library = names(bundle.glue_library.path)
     assert "handler.py" not in library
     assert "retailctl/jobs/spark.py" in library
+    assert not [e for e in library if e.endswith(".jar")], "the jar ships beside the zip (--extra-jars)"
+    assert bundle.glue_jar.name == "retailctl.jar"
+    assert "retailctl/sql/TextFormats$IsoTimestamp.class" in names(bundle.glue_jar.path)
     assert bundle.version.startswith("0.") and len(bundle.version.split("-")[-1]) == 12
 
 
@@ -102,7 +105,7 @@ def test_upload_puts_artifacts_under_prefix_and_version_once(moto: None, tmp_pat
     assert ensure_artifact_bucket("retail-artifacts", region=REGION) is True
     assert ensure_artifact_bucket("retail-artifacts", region=REGION) is False
     store = artifact_store("retail-artifacts", "team/sales", region=REGION)
-    assert len(upload_artifacts(bundle, store)) == 4
+    assert len(upload_artifacts(bundle, store)) == 5
     assert upload_artifacts(bundle, store) == []
     s3 = boto3.client("s3", region_name=REGION)
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="retail-artifacts")["Contents"])

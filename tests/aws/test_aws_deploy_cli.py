@@ -39,7 +39,7 @@ def test_dry_run_lints_and_shows_the_plan_without_credentials(no_aws_credentials
     assert plan["parameters"]["CreateCrawler"] == "true"
     assert plan["parameters"]["SilverSweepSchedule"] == "cron(0/15 * * * ? *)"
     assert [a["name"] for a in plan["artifacts"]] == [
-        "validator-lambda.zip", "retailctl-glue-lib.zip", "glue_scripts/silver_job.py", "glue_scripts/gold_compaction_job.py",
+        "validator-lambda.zip", "retailctl-glue-lib.zip", "retailctl.jar", "glue_scripts/silver_job.py", "glue_scripts/gold_compaction_job.py",
     ]
     assert plan["artifacts"][0]["uri"] == f"s3://retail-lake-cli-artifacts/artifacts/{plan['artifact_version']}/validator-lambda.zip"
 
@@ -71,4 +71,4 @@ def test_deploy_into_moto(moto: None, cli: Any) -> None:
     assert report["stack_action"] == "created"
     assert report["artifact_bucket_created"] is True
     assert report["outputs"]["BucketName"] == "retail-lake-cli"
-    assert len(report["uploaded"]) == 4
+    assert len(report["uploaded"]) == 5

@@ -12,7 +12,14 @@ from retailctl.config import PipelineConfig, load_config
 from retailctl.deploy import ArtifactKeys, lint_template, parsed_template, stack_parameters
 from retailctl.errors import UsageError
 
-KEYS = ArtifactKeys("art", "p/artifacts/v/validator-lambda.zip", "p/artifacts/v/lib.zip", "s.py", "g.py")
+KEYS = ArtifactKeys(
+    bucket="art",
+    lambda_code="p/artifacts/v/validator-lambda.zip",
+    glue_library="p/artifacts/v/lib.zip",
+    glue_jar="p/artifacts/v/retailctl.jar",
+    silver_script="s.py",
+    gold_script="g.py",
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +72,15 @@ def test_glue_jobs_run_glue_5_python_3_without_bookmarks(template: dict[str, Any
         arguments = job["DefaultArguments"]
         assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
         assert {"--bucket", "--prefix", "--extra-py-files"} <= set(arguments)
+        assert arguments["--extra-jars"] == "s3://${ArtifactBucket}/${GlueJarKey}", "retailctl's SQL functions"
+
+
+def test_glue_jobs_may_read_the_jar_they_load(template: dict[str, Any], aws_config: PipelineConfig) -> None:
+    role = template["Resources"]["GlueJobRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    (artifacts,) = [s for s in statements if s.get("Sid") == "Artifacts"]
+    assert "arn:${AWS::Partition}:s3:::${ArtifactBucket}/${GlueJarKey}" in artifacts["Resource"]
+    assert stack_parameters(aws_config, KEYS)["GlueJarKey"] == "p/artifacts/v/retailctl.jar"
 
 
 def test_lambda_fires_only_for_raw_objects_and_has_no_dependency_cycle(template: dict[str, Any]) -> None:
