@@ -21,10 +21,10 @@ Design, chosen for speed (see the runner's docstring for what was measured):
 - Every rule is a column expression on the trimmed text, numbered by its place in
   :func:`dataset_rules`; a row keeps the numbers of all the rules it fails. A typed column's text is
   read by retailctl's own SQL functions (:mod:`retailctl.jobs.sql_functions`, registered on every session
-  retailctl builds), which keep the per-row loop small enough for the JVM's optimizing compiler. NULLs never pass a rule: a
-  check is ``present AND ok IS NOT TRUE``. The reasons a reader sees (rule, column, value,
-  message) are written from those numbers on the driver, for the rejects only
-  (:class:`retailctl.jobs.silver_staged.RejectReasons`).
+  retailctl builds): small methods the JVM's optimizing compiler takes, where the fused per-row loop is too
+  large for it and runs as C1 code. NULLs never pass a rule: a check is ``present AND ok IS NOT TRUE``.
+  The reasons a reader sees (rule, column, value, message) are written from those numbers on the
+  driver, for the rejects only (:class:`retailctl.jobs.silver_staged.RejectReasons`).
 """
 
 from __future__ import annotations
@@ -315,8 +315,9 @@ def typed(spec: ColumnSpec) -> Column:
     The text's form is checked first, character by character (:mod:`retailctl.jobs.sql_functions`: Spark casts
     ``'2.5'`` to the int 2), then ``try_cast`` turns overflow into NULL, with or without ANSI mode. A timestamp is
     read whole by :data:`~retailctl.jobs.sql_functions.ISO_TIMESTAMP_MICROS`, its zone included: Spark's cast
-    compiles two regular expressions for every value with a zone, and the regular expressions that checked the
-    texts made silver's per-row loop too large for the JVM's optimizing compiler.
+    compiles two regular expressions for every value with a zone. Regular expressions and casts ran inside the
+    fused per-row loop, which runs as C1 code; the functions are small methods C2 compiles (main pass on 5M
+    rows, warm: 9.6-9.8 -> 6.7-6.9 s).
     Reads the column's trimmed text from :func:`text_column`.
     """
     text_sql = f"`{text_column(spec.name)}`"

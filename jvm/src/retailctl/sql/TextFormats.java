@@ -8,10 +8,11 @@ import org.apache.spark.sql.api.java.UDF2;
  * The strict text formats silver accepts for typed columns, checked character by character.
  *
  * <p>Spark's regular expressions convert every value to a Java string and run a matcher, and its
- * cast of a timestamp with a zone compiles two more for every value; with them, silver's per-row
- * loop grew too large for the JVM's optimizing compiler. These functions are registered as SQL
- * functions (see {@code retailctl/jobs/sql_functions.py}) and called once per value. Each returns
- * NULL for a NULL text; digits are ASCII digits only.
+ * cast of a timestamp with a zone compiles two more for every value, all inside silver's fused
+ * per-row loop, which is too large for the JVM's optimizing compiler and runs as C1 code. Each of
+ * these is a small method the optimizing compiler takes. They are registered as SQL functions (see
+ * {@code retailctl/jobs/sql_functions.py}) and called once per value. Each returns NULL for a NULL
+ * text; digits are ASCII digits only.
  */
 public final class TextFormats {
   private TextFormats() {}
@@ -59,6 +60,7 @@ public final class TextFormats {
    */
   public static final class IsoTimestamp implements UDF1<String, Long> {
     private static final int[] DAYS_IN_MONTH = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    private static final int NOT_AN_OFFSET = Integer.MIN_VALUE;
 
     @Override
     public Long call(String text) {
@@ -111,8 +113,6 @@ public final class TextFormats {
       long seconds = LocalDate.of(year, month, day).toEpochDay() * 86_400L + hour * 3_600L + minute * 60L + second;
       return (seconds - offsetSeconds) * 1_000_000L + micros;
     }
-
-    private static final int NOT_AN_OFFSET = Integer.MIN_VALUE;
 
     /** The zone at {@code at} to the end of {@code text} in seconds east of UTC: {@code Z}, {@code +HH}, {@code +HHMM} or {@code +HH:MM}. */
     private static int offsetSeconds(String text, int at) {
