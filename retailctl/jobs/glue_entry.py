@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from retailctl.config import PipelineConfig, load_config
-from retailctl.jobs import sql_functions
 from retailctl.jobs.spark import BASE_CONF, build_session
 
 COMMON_OPTIONS = ("backend", "bucket", "prefix", "dataset", "lake", "config")
@@ -47,7 +46,7 @@ def job_config(options: dict[str, str]) -> PipelineConfig:
 
 
 def job_session(config: PipelineConfig, input_bytes: int = 0) -> Any:
-    """The GlueContext's session on Glue (with retailctl's SQL settings and functions), else a local one sized by ``input_bytes``."""
+    """The GlueContext's session on Glue (with retailctl's SQL settings), else a local one sized by ``input_bytes``."""
     try:
         from awsglue.context import GlueContext
     except ImportError:
@@ -58,5 +57,4 @@ def job_session(config: PipelineConfig, input_bytes: int = 0) -> Any:
     for key, value in BASE_CONF.items():
         if key.startswith("spark.sql."):
             spark.conf.set(key, value)
-    sql_functions.register(spark)
     return spark

@@ -20,8 +20,8 @@ Design, chosen for speed (see the runner's docstring for what was measured):
   (RFC 4180: quoted delimiters, doubled quotes). A wrong number of fields becomes ``malformed_row``.
 - Every rule is a column expression on the trimmed text, numbered by its place in
   :func:`dataset_rules`; a row keeps the numbers of all the rules it fails. A typed column's text is
-  read by retailctl's own SQL functions (:mod:`retailctl.jobs.sql_functions`, registered on every session
-  retailctl builds): small methods the JVM's optimizing compiler takes, where the fused per-row loop is too
+  read by retailctl's own SQL functions (:mod:`retailctl.jobs.sql_functions`, which the runner registers on
+  its session): small methods the JVM's optimizing compiler takes, where the fused per-row loop is too
   large for it and runs as C1 code. NULLs never pass a rule: a check is ``present AND ok IS NOT TRUE``.
   The reasons a reader sees (rule, column, value, message) are written from those numbers on the
   driver, for the rejects only (:class:`retailctl.jobs.silver_staged.RejectReasons`).

@@ -48,6 +48,7 @@ from urllib.parse import unquote, urlsplit
 from retailctl import layout
 from retailctl.config import DatasetSpec, PipelineConfig
 from retailctl.errors import FileRejected, UsageError
+from retailctl.jobs import sql_functions
 from retailctl.jobs.line_count import block_starts, count_lines, with_lf_line_ends
 from retailctl.jobs.silver_staged import (
     FileStats,
@@ -153,6 +154,7 @@ def run_silver(
     """Run silver over the named files of validated/ (every file there when ``names`` is None)."""
     started = time.monotonic()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    sql_functions.register(spark)
     batch_run_id = layout.new_run_id()
     if names is None:
         names = [layout.name_in(layout.VALIDATED, info.key) for info in store.list(layout.VALIDATED)]

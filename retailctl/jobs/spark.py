@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from retailctl.config import SparkSettings
-from retailctl.jobs import jvm, sql_functions, warm
+from retailctl.jobs import jvm, warm
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -142,7 +142,6 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
         jvm.publish_archive_at_exit(archive)
     session.sparkContext.setLogLevel("ERROR")
     _resolve_classes_once(session)
-    sql_functions.register(session)
     return session
 
 

@@ -72,7 +72,8 @@ def test_glue_jobs_run_glue_5_python_3_without_bookmarks(template: dict[str, Any
         arguments = job["DefaultArguments"]
         assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
         assert {"--bucket", "--prefix", "--extra-py-files"} <= set(arguments)
-        assert arguments["--extra-jars"] == "s3://${ArtifactBucket}/${GlueJarKey}", "retailctl's SQL functions"
+    silver = template["Resources"]["SilverJob"]["Properties"]["DefaultArguments"]
+    assert silver["--extra-jars"] == "s3://${ArtifactBucket}/${GlueJarKey}", "silver's SQL functions"
 
 
 def test_glue_jobs_may_read_the_jar_they_load(template: dict[str, Any], aws_config: PipelineConfig) -> None:

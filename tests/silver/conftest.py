@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from retailctl import layout
+from retailctl.jobs import sql_functions
 from retailctl.storage import LocalStore, write_json
 from tests.silver.silver_files import HEADER, PutValidated
+
+
+@pytest.fixture(scope="session")
+def spark(spark: Any) -> Any:
+    """The shared session with retailctl's SQL functions, as silver's runner registers them (and registers
+    them again: a test that drops them leaves them registered once it has run silver)."""
+    sql_functions.register(spark)
+    return spark
 
 
 @pytest.fixture

@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
+from retailctl.config import PipelineConfig
 from retailctl.errors import EnvironmentProblem
 from retailctl.jobs import sql_functions
+from retailctl.jobs.silver_runner import run_silver
+from retailctl.storage import LocalStore
+from tests.silver.silver_files import HEADER, PutValidated, csv_line, row
 
 pytestmark = pytest.mark.spark
 
@@ -132,3 +136,13 @@ def test_a_session_without_the_jar_is_told_where_to_get_it(spark: Any, monkeypat
     monkeypatch.setattr(sql_functions, "FUNCTIONS", (missing,))
     with pytest.raises(EnvironmentProblem, match=r"--extra-jars"):
         sql_functions.register(spark)
+
+
+def test_silver_registers_the_functions_it_needs(spark: Any, store: LocalStore, config: PipelineConfig, put_validated: PutValidated) -> None:
+    for function in sql_functions.FUNCTIONS:
+        spark.sql(f"DROP TEMPORARY FUNCTION IF EXISTS {function.name}")
+    put_validated("day.csv", ("\n".join([csv_line(HEADER), row(transaction_id="T1", quantity="2", unit_price="1.50")]) + "\n").encode())
+
+    result = run_silver(spark, store, config)
+
+    assert [(f.file, f.outcome, f.rows_valid) for f in result.files] == [("day.csv", "archived", 1)]
