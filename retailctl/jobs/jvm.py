@@ -232,9 +232,13 @@ def prune_archives(directory: Path, keep: int = ARCHIVES_KEPT) -> list[Path]:
 
     A JVM that maps a deleted archive keeps it until it exits; the next run with its key writes it anew.
     """
-    archives = sorted(directory.glob("spark-*.jsa"), key=_last_used, reverse=True)
+    return keep_recent(list(directory.glob("spark-*.jsa")), keep, also=_abandoned(directory))
+
+
+def keep_recent(paths: list[Path], keep: int, also: list[Path] | None = None) -> list[Path]:
+    """Delete all but the ``keep`` most recently used (modified) of ``paths``, and every one of ``also``; returns the deleted."""
     deleted = []
-    for old in [*archives[keep:], *_abandoned(directory)]:
+    for old in [*sorted(paths, key=_last_used, reverse=True)[keep:], *(also or [])]:
         with contextlib.suppress(OSError):
             old.unlink()
             deleted.append(old)

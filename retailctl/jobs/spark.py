@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from retailctl.config import SparkSettings
-from retailctl.jobs import jvm, warm
+from retailctl.jobs import jvm, launch, warm
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -120,7 +120,8 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
     """Get or create the SparkSession the config describes, quiet and in UTC (``input_bytes``: see :func:`session_conf`).
 
     A local session lives in the warm JVM of :mod:`retailctl.jobs.warm` when one for these settings runs
-    and is free (and ``settings.warm``), else in a JVM of its own.
+    and is free (and ``settings.warm``), else in a JVM of its own, started directly (:mod:`retailctl.jobs.launch`)
+    unless this run writes the class-data archive.
     """
     java_home = jvm.ensure_java()
     os.environ.setdefault("PYSPARK_PYTHON", _python())
@@ -134,6 +135,8 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         if SparkContext._gateway is None and not (settings.warm and warm.connect(java_home, warm_jvm_conf(settings))):
             archive = jvm.add_class_data_archive(java_home, conf)
+            if archive is None or archive.present:
+                _start_directly(java_home, [("spark.master", settings.master), ("spark.app.name", settings.app_name), *conf.items()])
     builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -143,6 +146,15 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
     session.sparkContext.setLogLevel("ERROR")
     _resolve_classes_once(session)
     return session
+
+
+def _start_directly(java_home: str, settings: list[tuple[str, str]]) -> None:
+    """Give PySpark a gateway to a JVM started without ``spark-submit``, where that can be done."""
+    from pyspark import SparkContext
+
+    gateway = launch.start_gateway(java_home, settings)
+    if gateway is not None:
+        SparkContext._ensure_initialized(gateway=gateway)
 
 
 RESOLVED_ONCE = ("org.apache.spark.sql.functions", "org.apache.spark.api.python.PythonUtils")

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from retailctl.errors import EnvironmentProblem
-from retailctl.jobs import jvm
+from retailctl.jobs import jvm, launch
 
 log = logging.getLogger("retailctl.spark")
 
@@ -283,28 +283,11 @@ def release() -> None:
 
 
 def _gateway(warm: WarmJvm) -> Any:
-    from pyspark.java_gateway import launch_gateway
-
-    with _environment(PYSPARK_GATEWAY_PORT=str(warm.port), PYSPARK_GATEWAY_SECRET=warm.secret):
-        try:
-            return launch_gateway()
-        except Exception as exc:
-            log.info("the warm Spark JVM did not answer (%s); this command starts its own", exc)
-            return None
-
-
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
     try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        return launch.connect(warm.port, warm.secret)
+    except Exception as exc:
+        log.info("the warm Spark JVM did not answer (%s); this command starts its own", exc)
+        return None
 
 
 def _flock_now(path: Path) -> IO[bytes] | None:
