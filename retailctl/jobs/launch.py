@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -70,7 +69,7 @@ def launcher_command(java_home: str, arguments: list[str]) -> list[str]:
         str(Path(java_home) / "bin" / "java"), "-Xmx128m", "-cp", str(spark_home / "jars" / "*"),
         "org.apache.spark.launcher.Main", "org.apache.spark.deploy.SparkSubmit", *arguments,
     ]
-    environment = {"SPARK_HOME": str(spark_home), "SPARK_SCALA_VERSION": "2.12", **os.environ}
+    environment = {"SPARK_HOME": str(spark_home), "SPARK_SCALA_VERSION": "2.12", **os.environ}  # as load-spark-env.sh sets them
     done = subprocess.run(launcher, env=environment, capture_output=True, check=False)
     if done.returncode != 0:
         raise EnvironmentProblem(f"Spark's launcher failed ({done.returncode}): {done.stderr.decode(errors='replace').strip()}")
@@ -108,7 +107,7 @@ def _start(command: list[str]) -> Any | None:
                 command,
                 stdin=subprocess.PIPE,  # the gateway JVM exits when this closes
                 env={**os.environ, "_PYSPARK_DRIVER_CONN_INFO_PATH": str(info)},
-                preexec_fn=_ignore_interrupts,  # Ctrl-C is for Python, which stops Spark
+                process_group=0,  # Ctrl-C in a terminal is for Python, which stops Spark
             )
         except OSError:
             return None
@@ -125,10 +124,6 @@ def _start(command: list[str]) -> Any | None:
     gateway = connect(port, secret)
     gateway.proc = proc
     return gateway
-
-
-def _ignore_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _kept_command_path(java_home: str, arguments: list[str], conf_dir: Path) -> Path:
@@ -149,10 +144,9 @@ def _file_stamps(conf_dir: Path) -> list[str]:
 
 def _read_command(path: Path) -> list[str] | None:
     try:
-        parts = path.read_bytes().split(b"\0")
-    except OSError:
+        return [part.decode() for part in path.read_bytes().split(b"\0") if part] or None
+    except (OSError, UnicodeDecodeError):
         return None
-    return [part.decode() for part in parts if part] or None
 
 
 def _keep(path: Path, command: list[str]) -> None:
