@@ -69,6 +69,7 @@ _WHITESPACE = " \t\n\x0b\f\r\x1a"
 """What ``\\s`` matches in Java, and Ctrl-Z (the end-of-file mark old DOS tools append): a line of only these is
 blank."""
 
+
 @dataclass(frozen=True)
 class ParseProfile:
     """How the lines of a group of files split into fields: delimiter, quote, field count, positions."""
