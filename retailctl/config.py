@@ -41,6 +41,7 @@ ENVIRONMENT: dict[str, str] = {
     "RETAILCTL_SPARK_WARM": "spark.warm",
     "RETAILCTL_VALIDATION_HEAD_BYTES": "limits.validation_head_bytes",
     "RETAILCTL_GOLD_TARGET_FILE_MB": "limits.gold_target_file_mb",
+    "RETAILCTL_GOLD_MAX_FILES_PER_DATE": "limits.gold_max_files_per_date",
 }
 """Environment variables and the dotted config key each one sets."""
 
@@ -132,6 +133,9 @@ class SparkSettings:
 class Limits:
     validation_head_bytes: int = 65536
     gold_target_file_mb: int = 128
+    gold_max_files_per_date: int = 4
+    """An incremental run adds a date's new rows as a file beside its old ones while the date holds fewer files
+    than this and none of its rows changed; otherwise it rewrites the date whole (1: always rewrite)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ def load_config(
         limits=Limits(
             validation_head_bytes=reader.integer("limits.validation_head_bytes", Limits.validation_head_bytes, 1024),
             gold_target_file_mb=reader.integer("limits.gold_target_file_mb", Limits.gold_target_file_mb, 1),
+            gold_max_files_per_date=reader.integer("limits.gold_max_files_per_date", Limits.gold_max_files_per_date, 1),
         ),
         source=source,
     )
@@ -199,7 +204,7 @@ def load_config(
             "local": {"lake_root"},
             "aws": {"bucket", "prefix", "region", "stack_name", "alert_email", "create_crawler"},
             "spark": {"master", "app_name", "driver_memory", "shuffle_partitions", "conf", "warm"},
-            "limits": {"validation_head_bytes", "gold_target_file_mb"},
+            "limits": {"validation_head_bytes", "gold_target_file_mb", "gold_max_files_per_date"},
         },
     )
     return config

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from retailctl import layout, ledger
 from retailctl.config import PipelineConfig
 from retailctl.errors import JobFailed
+from retailctl.jobs.gold_runner import describe_changes, run_gold_compaction
 from retailctl.storage import ObjectStore
 from retailctl.validation import ValidationOutcome, validate_key
 
@@ -134,7 +135,6 @@ def run_pipeline(
     if not any(f.outcome == "archived" for f in files):
         return PipelineResult(files)
     report("gold", "", "compacting the partitions that changed")
-    from retailctl.jobs.gold_runner import run_gold_compaction
     from retailctl.notify import LocalNotifier
 
     try:
@@ -143,7 +143,7 @@ def run_pipeline(
         report("gold", "", f"failed: {exc}")
         return PipelineResult(files, getattr(exc, "summary", None), str(exc))
     gold = summary.to_dict()
-    report("gold", "", f"{len(gold.get('partitions_rewritten', []))} partition(s) rewritten")
+    report("gold", "", describe_changes(gold))
     return PipelineResult(files, gold)
 
 

@@ -66,6 +66,7 @@ def test_dataset_beside_the_pipeline_file_wins(tmp_path: Path) -> None:
         ("backend: gcp\n", "backend", "not one of local, aws"),
         ("limits:\n  validation_head_bytes: lots\n", "limits.validation_head_bytes", "whole number"),
         ("limits:\n  validation_head_bytes: 10\n", "limits.validation_head_bytes", "at least 1024"),
+        ("limits:\n  gold_max_files_per_date: 0\n", "limits.gold_max_files_per_date", "at least 1"),
         ("spark:\n  mastr: local\n", "spark.mastr", "unknown key"),
         ("bogus: 1\n", "bogus", "unknown key"),
         ("aws:\n  create_crawler: maybe\n", "aws.create_crawler", "true or false"),

@@ -9,6 +9,7 @@ import typer
 from retailctl import layout
 from retailctl.cli.progress import OUTCOME_STYLES
 from retailctl.cli.render import console, emit_json, table
+from retailctl.jobs.gold_runner import describe_changes
 from retailctl.pipeline import FileResult, PipelineResult
 
 
@@ -47,9 +48,9 @@ def print_pipeline(result: PipelineResult) -> None:
     if result.gold_error:
         console.print(f"[bold red]Gold compaction failed:[/] {result.gold_error}")
     elif result.gold:
-        changed = result.gold.get("partitions_rewritten") or []
+        changed = sorted([*(result.gold.get("partitions_rewritten") or []), *(result.gold.get("partitions_appended") or [])])
         shown = ", ".join(changed[:8]) + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
-        console.print(f"Gold: {len(changed)} partition(s) rewritten{': ' + shown if changed else ''} (run {result.gold.get('run_id')}).")
+        console.print(f"Gold: {describe_changes(result.gold)}{': ' + shown if changed else ''} (run {result.gold.get('run_id')}).")
     for hint in _next_steps(result):
         console.print(f"  → {hint}")
 

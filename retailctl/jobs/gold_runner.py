@@ -17,10 +17,14 @@ Design
   moved to another date, or an older version replaced in place). For each affected date:
   new gold = old gold of that date minus the changed keys + the new winners of that date. Other
   partitions are neither read nor rewritten.
+* **Appends**: an affected date none of whose gold rows is displaced, holding fewer files than
+  ``limits.gold_max_files_per_date``, keeps its old files as they are and gets its new rows as files beside
+  them; a date with a displaced row, or as many files, is rewritten whole, compacted into as few files as
+  the target size allows (as every date of a ``full`` run).
 * ``full`` rebuilds the chosen dates (every date by default) from all their silver files; gold rows
   of dates outside the rebuild still compete, so a key that is newer elsewhere stays there.
 * **Atomic**: gold partitions are written to ``_staging/gold/<run>/``, then swapped one date
-  at a time (new files placed, old ones moved aside). Any failure restores every swapped partition
+  at a time (new files placed, old ones moved aside unless appended to). Any failure restores every swapped partition
   from the moved-aside files, removes the staging and writes a failed summary; the watermark is
   written only after all swaps, so the next run retries the same silver files.
 * **Files**: one Spark task per date (a small run with nothing to merge computes in a single task, see
@@ -43,7 +47,7 @@ import re
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -102,7 +106,11 @@ def parse_date_range(text: str) -> DateRange:
 
 @dataclass
 class PartitionMetrics:
-    """What one compaction run did to one gold partition (``audit/gold_compaction/date=D/metrics.json``)."""
+    """What one compaction run did to one gold partition (``audit/gold_compaction/date=D/metrics.json``).
+
+    ``rows_out``, ``files_out`` and ``bytes_out`` describe the partition as the run left it; ``files_kept`` of those
+    files were left as they were (an append); ``source_ingest_runs`` are the ingest runs of the rows the run wrote.
+    """
 
     date: str
     run_id: str
@@ -112,6 +120,7 @@ class PartitionMetrics:
     rows_moved_out: int = 0
     files_in: int = 0
     files_out: int = 0
+    files_kept: int = 0
     bytes_out: int = 0
     source_ingest_runs: list[str] = field(default_factory=list)
     started_at: str = ""
@@ -131,6 +140,7 @@ class GoldRunSummary:
     dates: str | None = None
     new_silver_files: int = 0
     partitions_rewritten: list[str] = field(default_factory=list)
+    partitions_appended: list[str] = field(default_factory=list)
     partitions_skipped: list[str] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     check: dict[str, Any] = field(default_factory=dict)
@@ -203,6 +213,14 @@ def run_gold_compaction(
     summary.status = "ok"
     _finish(store, summary, clock)
     return summary
+
+
+def describe_changes(summary: Mapping[str, Any]) -> str:
+    """What a run (its summary as a dict) did to gold's partitions, in words: "2 partition(s) rewritten, 1 appended to"."""
+    return (
+        f"{len(summary.get('partitions_rewritten') or [])} partition(s) rewritten, "
+        f"{len(summary.get('partitions_appended') or [])} appended to"
+    )
 
 
 def _no_checkpoint(_: str) -> None:
@@ -321,12 +339,13 @@ class _Compaction:
         one_task = False
         fresh_keys: int | None = None
         if overlapping:
-            output, affected, fresh_keys = self._merge(silver, lake, overlapping, rebuild, tally, key_range)
+            output, affected, appended, fresh_keys = self._merge(silver, lake, overlapping, rebuild, tally, key_range)
         else:
-            kept = {day: lake.gold[day] for day in by_day.keys() - rebuild if day in lake.gold}
+            affected = rebuild | by_day.keys()
+            appended = self._appendable(lake, affected - rebuild)
+            kept = {day: lake.gold[day] for day in affected - rebuild - appended if day in lake.gold}
             one_task = sum(info.size for info in [*sources, *_each(kept)]) <= ONE_TASK_BYTES
             output = self._beside_gold(silver, kept, one_task)
-            affected = rebuild | by_day.keys()
         for day in affected & gold_footers.keys():
             tally[(day, _GOLD)] = sum(footer.num_rows for footer in gold_footers[day])
         output = gold.with_date_partition(output, self.dataset)
@@ -334,10 +353,12 @@ class _Compaction:
         self.step("staged")
         staged = self._staged_stats()
         if fresh_keys is None:
-            fresh_keys = sum(rows for rows, _ in staged.values()) - sum(n for (_, kind), n in tally.items() if kind == _GOLD)
-        metrics = self._swap_all(sorted(affected), lake, by_day, rebuild, staged, tally, started)
+            rewritten_gold = sum(n for (day, kind), n in tally.items() if kind == _GOLD and day not in appended)
+            fresh_keys = sum(rows for rows, _ in staged.values()) - rewritten_gold
+        metrics = self._swap_all(sorted(affected), lake, by_day, rebuild, appended, staged, tally, started)
         self._write_watermark(lake, sources)
-        self.summary.partitions_rewritten = [item.date for item in metrics]
+        self.summary.partitions_rewritten = [item.date for item in metrics if item.date not in appended]
+        self.summary.partitions_appended = sorted(appended)
         self.summary.partitions_skipped = sorted(set(lake.gold) - affected)
         self.summary.totals = _totals(metrics)
         self.summary.check = self._key_check(lake, sources, full, not competing, staged, fresh_keys)
@@ -352,6 +373,11 @@ class _Compaction:
             seen=frozenset(watermark.get("files", [])),
             watermark_run=watermark.get("run_id"),
         )
+
+    def _appendable(self, lake: _Lake, days: Iterable[str]) -> set[str]:
+        """The ``days`` whose new rows can go beside their gold files: those holding fewer than the configured most."""
+        most = self.config.limits.gold_max_files_per_date
+        return {day for day in days if 0 < len(lake.gold.get(day, [])) < most}
 
     def _read(self, schema: StructType, base: str, infos: Iterable[ObjectInfo]) -> DataFrame:
         """The given files of a date-partitioned dataset, listed on the driver (no listing job) with a known schema."""
@@ -385,8 +411,8 @@ class _Compaction:
         rebuild: set[str],
         tally: dict[tuple[str, str], int],
         key_range: tuple[Any, Any] | None,
-    ) -> tuple[DataFrame, set[str], int]:
-        """New gold rows of the affected dates; adds moved-out rows to ``tally``; keys new to gold.
+    ) -> tuple[DataFrame, set[str], set[str], int]:
+        """New gold rows, the affected dates and those of them appended to; adds moved-out rows to ``tally``; keys new to gold.
 
         ``competing`` are the gold files whose rows compete with the new silver rows; ``key_range`` (the
         new silver keys' bounds, from footers) lets parquet skip files and row groups that cannot hold
@@ -419,13 +445,14 @@ class _Compaction:
         keys_new_to_gold = sum(keys for *_, keys, _ in counts) - sum(in_gold for *_, in_gold in counts)
         winners = ranked.filter(winner)
         outputs = gold.to_gold(winners, self.dataset)
-        kept_days = sorted(day for day in affected - rebuild if day in lake.gold)
-        if kept_days:
-            kept = {day: lake.gold[day] for day in kept_days}
+        displaced_on = {day for day, _, lost, *_ in counts if lost}
+        appended = self._appendable(lake, affected - rebuild - displaced_on)
+        kept = {day: lake.gold[day] for day in sorted(affected - rebuild - appended) if day in lake.gold}
+        if kept:
             old_gold = self._read(outputs.schema, self.gold_base, _each(kept))
             changed = _small(winners.select(key), sum(wins for _, wins, *_ in counts))
             outputs = outputs.unionByName(old_gold.join(changed, key, "left_anti"))
-        return outputs, affected, keys_new_to_gold
+        return outputs, affected, appended, keys_new_to_gold
 
     def _stage(self, output: DataFrame, tally: dict[tuple[str, str], int], sources: list[ObjectInfo]) -> None:
         silver_rows = sum(count for (_, kind), count in tally.items() if kind == _SILVER)
@@ -449,6 +476,7 @@ class _Compaction:
         lake: _Lake,
         sources: dict[str, list[ObjectInfo]],
         rebuild: set[str],
+        appended: set[str],
         staged: dict[str, tuple[int, list[str]]],
         tally: dict[tuple[str, str], int],
         started: str,
@@ -457,14 +485,17 @@ class _Compaction:
         metrics = []
         for day in days:
             self.step(f"swapping:{day}")
+            old = lake.gold.get(day, [])
+            kept = old if day in appended else []
             placed = self.swap.replace(
                 layout.gold_partition(day, self.dataset.gold_table, self.part),
                 [info.key for info in staged_gold.get(day, [])],
-                [info.key for info in lake.gold.get(day, [])],
+                [] if kept else [info.key for info in old],
                 partial(self.step, f"placed:{day}"),
             )
             self.step(f"swapped:{day}")
-            rows_out, runs = staged.get(day, (0, []))
+            rows_written, runs = staged.get(day, (0, []))
+            rows_out = rows_written + (tally.get((day, _GOLD), 0) if kept else 0)
             rows_in = tally.get((day, _SILVER), 0) + tally.get((day, _GOLD), 0)
             moved = tally.get((day, _MOVED), 0)
             metrics.append(
@@ -475,9 +506,10 @@ class _Compaction:
                     rows_out=rows_out,
                     duplicates_removed=rows_in - rows_out - moved,
                     rows_moved_out=moved,
-                    files_in=len(sources.get(day, [])) + (0 if day in rebuild else len(lake.gold.get(day, []))),
-                    files_out=len(placed),
-                    bytes_out=sum(info.size for info in staged_gold.get(day, [])),
+                    files_in=len(sources.get(day, [])) + (0 if day in rebuild else len(old)),
+                    files_out=len(placed) + len(kept),
+                    files_kept=len(kept),
+                    bytes_out=sum(info.size for info in [*staged_gold.get(day, []), *kept]),
                     source_ingest_runs=runs,
                     started_at=started,
                     ended_at=_now(),

@@ -63,26 +63,61 @@ def test_one_new_day_rewrites_only_that_partition(spark: Any, month: tuple[Local
     assert summary.check["ok"]
 
 
-def test_new_keys_beyond_every_gold_key_join_their_dates_old_rows(
-    spark: Any, month: tuple[LocalStore, PipelineConfig], gold_plan: str
+@pytest.mark.parametrize("most_files", [4, 1], ids=["appended", "rewritten"])
+def test_new_keys_beyond_every_gold_key_go_beside_their_dates_old_rows(
+    spark: Any, month: tuple[LocalStore, PipelineConfig], gold_plan: str, most_files: int
 ) -> None:
-    store, config = month
+    store, config = with_most_files_per_date(month, most_files)
     run_gold_compaction(spark, store, config)
+    day = "2024-01-15" if most_files > 1 else "2024-01-16"
     before = fingerprint(store)
-    old_rows = gold_keys_on(store, "2024-01-15")
-    later = "z1" if gold_plan == "in one task" else "z2"  # the lake is the module's: each plan's ids lie beyond the last's
-    resent = [sale(f"{later}-1", "2024-01-15", quantity=1), sale(f"{later}-1", "2024-01-15", quantity=2), sale(f"{later}-2", "2024-01-15")]
+    old_files = {key: digest for key, digest in before.items() if f"date={day}/" in key}
+    old_rows = gold_keys_on(store, day)
+    later = f"z{most_files}-{len(gold_plan)}"  # the lake is the module's: each case's ids lie beyond the last's
+    resent = [sale(f"{later}-1", day, quantity=1), sale(f"{later}-1", day, quantity=2), sale(f"{later}-2", day)]
     write_silver(store, resent, run_id=f"R-{later}", ingested_at=datetime(2024, 2, 4, tzinfo=UTC))
 
     summary = run_gold_compaction(spark, store, config)
 
-    assert summary.partitions_rewritten == ["2024-01-15"]
-    assert changed_partitions(before, fingerprint(store)) == {"2024-01-15"}
-    assert gold_keys_on(store, "2024-01-15") == old_rows | {(f"{later}-1", 2), (f"{later}-2", 1)}
-    metrics = read_json(store, layout.gold_metrics_key("2024-01-15"))
+    after = fingerprint(store)
+    assert changed_partitions(before, after) == {day}
+    assert gold_keys_on(store, day) == old_rows | {(f"{later}-1", 2), (f"{later}-2", 1)}
+    metrics = read_json(store, layout.gold_metrics_key(day))
+    files = list(store.list(layout.gold_partition(day)))
     assert (metrics["rows_in"], metrics["rows_out"], metrics["duplicates_removed"]) == (len(old_rows) + 3, len(old_rows) + 2, 1)
+    assert (metrics["files_out"], metrics["bytes_out"]) == (len(files), sum(info.size for info in files))
+    if most_files > 1:
+        assert (summary.partitions_rewritten, summary.partitions_appended) == ([], [day])
+        assert old_files.items() <= after.items()
+        assert (metrics["files_kept"], len(files)) == (len(old_files), len(old_files) + 1)
+    else:
+        assert (summary.partitions_rewritten, summary.partitions_appended) == ([day], [])
+        assert not old_files.keys() & after.keys()
+        assert (metrics["files_kept"], len(files)) == (0, 1)
     every_row = gold_keys_on(store)
     assert summary.check == {"gold_rows": len(every_row), "distinct_silver_keys": len(every_row), "ok": True}
+
+
+def with_most_files_per_date(month: tuple[LocalStore, PipelineConfig], most: int) -> tuple[LocalStore, PipelineConfig]:
+    store, config = month
+    return store, load_config(None, {"local.lake_root": str(store.root), "limits.gold_max_files_per_date": most}, environ={})
+
+
+def test_a_date_holding_the_most_files_is_rewritten_into_one(spark: Any, month: tuple[LocalStore, PipelineConfig]) -> None:
+    store, config = with_most_files_per_date(month, 2)
+    run_gold_compaction(spark, store, config)
+    day = "2024-01-20"
+    old_rows = gold_keys_on(store, day)
+
+    batches = []
+    for batch in ("y1", "y2"):
+        write_silver(store, [sale(f"{batch}-1", day)], run_id=f"R-{batch}", ingested_at=datetime(2024, 2, 5, tzinfo=UTC))
+        summary = run_gold_compaction(spark, store, config)
+        batches.append((summary.partitions_rewritten, summary.partitions_appended, len(list(store.list(layout.gold_partition(day))))))
+
+    assert batches == [([], [day], 2), ([day], [], 1)]
+    assert gold_keys_on(store, day) == old_rows | {("y1-1", 1), ("y2-1", 1)}
+    assert summary.check["ok"]
 
 
 def gold_keys_on(store: LocalStore, day: str | None = None) -> set[tuple[str, int]]:
@@ -147,7 +182,7 @@ def test_a_failure_in_the_middle_of_a_swap_leaves_gold_as_it_was(spark: Any, mon
     assert "failed" in notification["subject"]
 
     retried = run_gold_compaction(spark, store, config)
-    assert retried.partitions_rewritten == ["2024-01-05", "2024-01-06"]
+    assert (retried.partitions_rewritten, retried.partitions_appended) == (["2024-01-05"], ["2024-01-06"])
     assert changed_partitions(before, fingerprint(store)) == {"2024-01-05", "2024-01-06"}
     assert retried.check["ok"]
 

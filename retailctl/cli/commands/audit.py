@@ -10,6 +10,7 @@ from retailctl.audit import AuditReport, build_report
 from retailctl.cli.render import console, emit_json, table
 from retailctl.cli.state import app_state
 from retailctl.errors import EXIT_FAILED
+from retailctl.jobs.gold_runner import describe_changes
 
 audit_app = typer.Typer(help="Audit records: compaction runs, partition metrics, ingest records, invariants.", no_args_is_help=True)
 
@@ -41,7 +42,7 @@ def render_report(report: AuditReport) -> None:
         status = "[green]ok[/]" if run.get("status") == "ok" else f"[bold red]{run.get('status')}[/]"
         console.print(
             f"Last gold compaction {run.get('run_id')} ({run.get('mode')}): {status}, {run.get('duration_seconds')} s, "
-            f"{len(run.get('partitions_rewritten') or [])} partition(s) rewritten, {len(run.get('partitions_skipped') or [])} skipped"
+            f"{describe_changes(run)}, {len(run.get('partitions_skipped') or [])} skipped"
         )
         for error in run.get("errors") or []:
             console.print(f"  [red]{error.get('error')}[/]")
@@ -65,9 +66,9 @@ def render_report(report: AuditReport) -> None:
     )
 
 
-_PARTITION_COLUMNS = ("date", "run", "rows in", "rows out", "duplicates", "moved out", "files in", "files out", "bytes out")
+_PARTITION_COLUMNS = ("date", "run", "rows in", "rows out", "duplicates", "moved out", "files in", "files out", "of them kept", "bytes out")
 
 
 def _partition_row(item: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(item.get(name) for name in (
-        "date", "run_id", "rows_in", "rows_out", "duplicates_removed", "rows_moved_out", "files_in", "files_out", "bytes_out"))
+        "date", "run_id", "rows_in", "rows_out", "duplicates_removed", "rows_moved_out", "files_in", "files_out", "files_kept", "bytes_out"))

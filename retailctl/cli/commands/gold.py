@@ -10,6 +10,12 @@ from retailctl.cli.glue_run import run_on_glue
 from retailctl.cli.render import console, emit_json, table
 from retailctl.cli.state import app_state
 from retailctl.errors import CompactionFailed
+from retailctl.jobs.gold_runner import (
+    describe_changes,
+    parse_date_range,
+    run_gold_compaction,
+    silver_bytes_to_read,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +28,6 @@ def run_gold_compaction_command(
     dates: Annotated[str | None, typer.Option("--dates", help="Only these partition dates: FROM[:TO], as YYYY-MM-DD.", metavar="FROM[:TO]")] = None,
 ) -> None:
     """Compact processed/ into gold/fact_sales: deduplicated, incremental, audited."""
-    from retailctl.jobs.gold_runner import parse_date_range, run_gold_compaction, silver_bytes_to_read
     from retailctl.jobs.spark import build_session
 
     state = app_state(ctx)
@@ -44,10 +49,10 @@ def run_gold_compaction_command(
     totals = summary.totals
     console.print(
         f"gold compaction {summary.run_id} ({summary.mode}) [green]ok[/] in {summary.duration_seconds:.1f} s: "
-        f"{len(summary.partitions_rewritten)} partition(s) rewritten, {len(summary.partitions_skipped)} untouched, "
+        f"{describe_changes(summary.to_dict())}, {len(summary.partitions_skipped)} untouched, "
         f"{summary.new_silver_files} new silver file(s)"
     )
-    if summary.partitions_rewritten:
+    if summary.partitions_rewritten or summary.partitions_appended:
         console.print(
             table(
                 None,

@@ -9,6 +9,7 @@ import typer
 from retailctl import layout
 from retailctl.cli.render import console, emit_json, table
 from retailctl.cli.state import app_state
+from retailctl.jobs.gold_runner import describe_changes
 from retailctl.status import ingest_reason, lake_status
 
 
@@ -63,7 +64,7 @@ def status_command(
         style = "green" if last.get("status") == "ok" else "bold red"
         console.print(
             f"Last gold compaction {last.get('run_id')} ({last.get('mode')}): [{style}]{last.get('status')}[/] at "
-            f"{last.get('ended_at')}, {len(last.get('partitions_rewritten') or [])} partition(s) rewritten"
+            f"{last.get('ended_at')}, {describe_changes(last)}"
         )
     else:
         console.print("No gold compaction has run yet.")
