@@ -256,15 +256,15 @@ class Bench:
         return Partner("spark_baseline_large" + jvm.suffix,
                        f"bare Spark CSV->date-partitioned parquet, {human(source.rows)}" + _label(jvm), source.rows, once)
 
-    def bare_rewrite(self, base: Path) -> Partner:
-        """Bare Spark's rewrite of the dates the new day touches (no dedup): measured beside gold incremental."""
+    def bare_write(self, base: Path) -> Partner:
+        """Bare Spark's write of the new day by date (no dedup): measured beside gold incremental."""
         out = self.work / "spark_incremental_baseline_out"
 
         def once(_: int) -> Sample:
             shutil.rmtree(out, ignore_errors=True)
             return run_stage("spark_incremental_baseline", {"lake": str(base), "out": str(out)})
 
-        label = f"bare Spark rewrite of the dates 1 new day ({human(self.inputs.new_day.rows)}) touches, no dedup"
+        label = f"bare Spark write of 1 new day ({human(self.inputs.new_day.rows)}) by date, no dedup"
         return Partner("spark_incremental_baseline", label, self.inputs.new_day.rows, once)
 
     def gold_full(self, silver_lake: Path, gold_lake: Path | None, jvm: Jvm = COLD) -> None:
@@ -333,7 +333,7 @@ class Bench:
             snapshot(base, lake)
             return run_stage("gold", {"lake": str(lake), "full": False}, jvm.env, jvm.pids)
 
-        samples = self.measure(name, label, new_day.rows, once, needs="gold", beside=None if jvm.suffix else self.bare_rewrite(base))
+        samples = self.measure(name, label, new_day.rows, once, needs="gold", beside=None if jvm.suffix else self.bare_write(base))
         if samples and self.stages[name]["status"] == "ok":
             expected = int(self.inputs.large.stats["expected_distinct_keys"]) + int(new_day.stats["expected_distinct_keys"])
             self.gold_checks(name, label, lake, None, expected)

@@ -58,5 +58,5 @@ def test_floors_and_side_by_side_targets_show_their_ratios_run_by_run_in_the_mar
         "machine": {key: "?" for key in ("cpu_model", "logical_cores", "memory_gib", "python", "pyspark", "duckdb", "java", "commit")},
     }
     text = report.markdown(document)
-    assert "## Floors" in text and "| gold incremental / that bare rewrite | 1.25 x | 1.2 x | 1.25 x, 1.5 x, 1.0 x |" in text
+    assert "## Floors" in text and "| gold incremental / that bare write | 1.25 x | 1.2 x | 1.25 x, 1.5 x, 1.0 x |" in text
     assert report.SMALLER_SIZES in text and report.SMALLER_SIZES not in report.markdown({**document, "mode": "full"})
