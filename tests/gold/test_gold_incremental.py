@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,7 @@ def test_new_keys_beyond_every_gold_key_go_beside_their_dates_old_rows(
 
 def with_most_files_per_date(month: tuple[LocalStore, PipelineConfig], most: int) -> tuple[LocalStore, PipelineConfig]:
     store, config = month
-    return store, load_config(None, {"local.lake_root": str(store.root), "limits.gold_max_files_per_date": most}, environ={})
+    return store, replace(config, limits=replace(config.limits, gold_max_files_per_date=most))
 
 
 def test_a_date_holding_the_most_files_is_rewritten_into_one(spark: Any, month: tuple[LocalStore, PipelineConfig]) -> None:
