@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -149,9 +150,10 @@ def spark_home() -> Path:
     home = os.environ.get("SPARK_HOME")
     if home:
         return Path(home)
-    import pyspark
-
-    return Path(pyspark.__file__).parent
+    spec = importlib.util.find_spec("pyspark")  # finds the package without importing it (0.07 s)
+    if spec is None or not spec.submodule_search_locations:
+        raise EnvironmentProblem("pyspark is not installed: run `make setup` (or pip install the project)")
+    return Path(spec.submodule_search_locations[0])
 
 
 def add_class_data_archive(java_home: str, conf: dict[str, str]) -> ClassDataArchive | None:

@@ -97,9 +97,9 @@ def connect(port: int, secret: str) -> Any:
 
 
 def _start(command: list[str]) -> Any | None:
-    """Start ``command`` as PySpark starts its JVM and connect; None when the JVM exits before its gateway opens."""
-    from pyspark.serializers import UTF8Deserializer, read_int
+    """Start ``command`` as PySpark starts its JVM and connect; None when the JVM exits before its gateway opens.
 
+    PySpark is imported while the JVM boots."""
     with tempfile.TemporaryDirectory(prefix="retailctl-gateway-") as directory:
         info = Path(directory) / "gateway"
         try:
@@ -111,6 +111,8 @@ def _start(command: list[str]) -> Any | None:
             )
         except OSError:
             return None
+        from pyspark.serializers import UTF8Deserializer, read_int
+
         deadline = time.monotonic() + START_SECONDS
         while proc.poll() is None and not info.is_file() and time.monotonic() < deadline:
             time.sleep(0.005)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from retailctl.config import SparkSettings
@@ -121,22 +122,22 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
 
     A local session lives in the warm JVM of :mod:`retailctl.jobs.warm` when one for these settings runs
     and is free (and ``settings.warm``), else in a JVM of its own, started directly (:mod:`retailctl.jobs.launch`)
-    unless this run writes the class-data archive.
+    unless this run writes the class-data archive. PySpark itself is imported only then, while a directly started
+    JVM boots (0.07 s).
     """
     java_home = jvm.ensure_java()
     os.environ.setdefault("PYSPARK_PYTHON", _python())
     os.environ.setdefault("SPARK_HOME", str(jvm.spark_home()))  # else spark-submit runs a Python to find it
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
     conf = session_conf(settings, input_bytes)
     archive = None
     if settings.master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        if SparkContext._gateway is None and not (settings.warm and warm.connect(java_home, warm_jvm_conf(settings))):
+        if not _gateway_open() and not (settings.warm and warm.connect(java_home, warm_jvm_conf(settings))):
             archive = jvm.add_class_data_archive(java_home, conf)
             if archive is None or archive.present:
                 _start_directly(java_home, [("spark.master", settings.master), ("spark.app.name", settings.app_name), *conf.items()])
+    from pyspark.sql import SparkSession
+
     builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -146,6 +147,12 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
     session.sparkContext.setLogLevel("ERROR")
     _resolve_classes_once(session)
     return session
+
+
+def _gateway_open() -> bool:
+    """Whether this process already talks to a JVM (without importing PySpark, which has not when it does not)."""
+    context = sys.modules.get("pyspark.context")
+    return context is not None and context.SparkContext._gateway is not None
 
 
 def _start_directly(java_home: str, settings: list[tuple[str, str]]) -> None:
@@ -175,6 +182,4 @@ def _resolve_classes_once(session: SparkSession) -> None:
 
 
 def _python() -> str:
-    import sys
-
     return sys.executable
