@@ -101,5 +101,12 @@ def test_run_gold_compaction_command_then_audit_show(spark: Any, store: LocalSto
     assert report["ok"]
     assert [(item["date"], item["rows_in"], item["rows_out"]) for item in report["partitions"]] == [("2024-03-01", 1, 0), ("2024-03-02", 2, 2)]
 
+    write_silver(store, [sale("t3", "2024-03-02")], run_id="R2", ingested_at=datetime(2024, 3, 6, tzinfo=UTC))
+    appended = runner.invoke(app, ["--lake", str(lake), "run-gold-compaction"])
+    assert appended.exit_code == 0, appended.output
+    assert "0 partition(s) rewritten, 1 appended to" in " ".join(appended.output.split())
+    shown = runner.invoke(app, ["--lake", str(lake), "audit", "show"])
+    assert "0 partition(s) rewritten, 1 appended to" in " ".join(shown.output.split())
+
     wrong = runner.invoke(app, ["--lake", str(lake), "run-gold-compaction", "--dates", "March"])
     assert wrong.exit_code == 2 and "YYYY-MM-DD" in wrong.output
