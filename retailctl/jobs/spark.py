@@ -126,8 +126,7 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
 
     A local session lives in the warm JVM of :mod:`retailctl.jobs.warm` when one for these settings runs
     and is free (and ``settings.warm``), else in a JVM of its own, started directly (:mod:`retailctl.jobs.launch`)
-    unless this run writes the class-data archive. PySpark itself is imported only then, while a directly started
-    JVM boots (0.07 s).
+    unless this run writes the class-data archive. Python imports PySpark while a directly started JVM boots (0.07 s).
     """
     java_home = jvm.ensure_java()
     os.environ.setdefault("PYSPARK_PYTHON", _python())
@@ -154,7 +153,7 @@ def build_session(settings: SparkSettings, input_bytes: int = 0) -> SparkSession
 
 
 def _gateway_open() -> bool:
-    """Whether this process already talks to a JVM (without importing PySpark, which has not when it does not)."""
+    """Whether this process already talks to a JVM: PySpark is imported and holds a gateway (checked without importing it)."""
     context = sys.modules.get("pyspark.context")
     return context is not None and context.SparkContext._gateway is not None
 
