@@ -209,3 +209,14 @@ def test_stop_context_stops_and_shuts_the_accumulator_server_down_beside_it() ->
     serving.join(timeout=30)
     assert not serving.is_alive() and server.server_shutdown
     assert server.socket.fileno() == -1, "the shutdown closed the server's socket"
+
+
+def test_the_local_driver_logs_errors_only_through_retailctls_config() -> None:
+    from retailctl.config import SparkSettings
+    from retailctl.jobs.spark import FULL_JIT_INPUT_BYTES, session_conf
+
+    settings = SparkSettings(master="local[2]")
+    for input_bytes in (0, FULL_JIT_INPUT_BYTES):
+        assert jvm.logging_option() in session_conf(settings, input_bytes)["spark.driver.extraJavaOptions"]
+    config = Path(jvm.logging_option().split("=", 1)[1].strip('"'))
+    assert "rootLogger.level = error" in config.read_text()

@@ -15,22 +15,25 @@ from retailctl.jobs import launch
 SESSION = """
 import os
 from retailctl.config import SparkSettings
+from retailctl.jobs import jvm
 from retailctl.jobs.spark import build_session
 from pyspark import SparkContext
 settings = SparkSettings(master="local[1]", driver_memory="512m", warm=False,
-                         conf=(("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -Xshare:off"),))
+                         conf=(("spark.driver.extraJavaOptions", f"-Duser.timezone=UTC -Xshare:off {jvm.logging_option()}"),))
 session = build_session(settings)
 proc = SparkContext._gateway.proc
 by = "pyspark" if proc.args[0].endswith("spark-submit") else "retailctl"
 print(session.range(3).count(), "started by", by, "in its own process group" if os.getpgid(proc.pid) != os.getpgid(0) else "")
 """
-"""A command's session in a JVM of its own; no class-data archive (``-Xshare``), so the JVM is started directly."""
+"""A command's session in a JVM of its own, with retailctl's logging config; no class-data archive (``-Xshare``), so the
+JVM is started directly."""
 
 
 def run_session(cache: Path) -> str:
     environment = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     done = subprocess.run([sys.executable, "-c", SESSION], env=environment, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "WARN" not in done.stderr and "setLogLevel" not in done.stderr, f"Spark's start-up noise: {done.stderr[-2000:]}"
     return done.stdout.strip().splitlines()[-1]
 
 

@@ -68,6 +68,15 @@ def retailctl_jar() -> Path:
     return Path(str(resources.files("retailctl") / "jars" / "retailctl.jar"))
 
 
+def logging_option() -> str:
+    """The JVM option that points Log4j at retailctl's logging config (errors only, to stderr).
+
+    Without it Log4j searches the class path for a config, finds none, and Spark configures it again
+    with its own defaults, printing its start-up warnings before a command can quiet them."""
+    path = str(resources.files("retailctl") / "defaults" / "log4j2.properties")
+    return f'-Dlog4j2.configurationFile="{path}"' if any(char.isspace() for char in path) else f"-Dlog4j2.configurationFile={path}"
+
+
 def cache_dir() -> Path:
     """Where retailctl keeps machine-local caches: ``$XDG_CACHE_HOME/retailctl`` or ``~/.cache/retailctl``."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

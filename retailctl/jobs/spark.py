@@ -105,6 +105,7 @@ def session_conf(settings: SparkSettings, input_bytes: int = 0) -> dict[str, str
         conf.update(LOCAL_CONF)
         if input_bytes >= FULL_JIT_INPUT_BYTES:
             conf["spark.driver.extraJavaOptions"] = LARGE_INPUT_JVM_OPTIONS
+        conf["spark.driver.extraJavaOptions"] += f" {jvm.logging_option()}"
         conf["spark.driver.extraClassPath"] = str(jvm.retailctl_jar())
     conf["spark.sql.shuffle.partitions"] = str(settings.shuffle_partitions)
     conf["spark.driver.memory"] = settings.driver_memory
