@@ -74,7 +74,7 @@ def test_new_keys_beyond_every_gold_key_go_beside_their_dates_old_rows(
     before = fingerprint(store)
     old_files = {key: digest for key, digest in before.items() if f"date={day}/" in key}
     old_rows = gold_keys_on(store, day)
-    later = f"z{most_files}-{len(gold_plan)}"  # the lake is the module's: each case's ids lie beyond the last's
+    later = f"z{len(gold_keys_on(store)):06d}"  # the lake is the module's: each case's ids lie beyond every key before
     resent = [sale(f"{later}-1", day, quantity=1), sale(f"{later}-1", day, quantity=2), sale(f"{later}-2", day)]
     write_silver(store, resent, run_id=f"R-{later}", ingested_at=datetime(2024, 2, 4, tzinfo=UTC))
 
