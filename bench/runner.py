@@ -368,7 +368,8 @@ def prime_jvm_cache(cache: Path, source: Input, work: Path) -> None:
 
     A local run's JVM maps the class-data archive the first run with its settings wrote (see
     :mod:`retailctl.jobs.jvm`), so which classes it holds, and how fast a cold stage starts, depends on which
-    command came first: one a gold run wrote spared gold incremental 0.15 s against one a silver run wrote. Here,
+    command came first (one a gold run wrote spared gold incremental 0.15 s against one a silver run wrote in one
+    round, nothing measurable against the ingest's in a later one). Here,
     as on a new machine after `make demo`, a 1k-row `retailctl ingest` (validation, silver and gold) writes it,
     unmeasured; the large-input settings' archive is written by the first stage that uses them.
     """

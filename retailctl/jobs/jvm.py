@@ -138,9 +138,14 @@ def runtime_digest(java_home: Path, text: str, classpath: list[Path]) -> str:
     for entry in classpath:
         jars = sorted(entry.glob("*.jar")) if entry.is_dir() else [entry]
         for jar in jars:
-            stat = jar.stat()
-            digest.update(f"{jar}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+            digest.update(f"{file_stamp(jar)}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def file_stamp(path: Path) -> str:
+    """``path:size:modification time``: what a digest of a file's identity sees change when the file does."""
+    stat = path.stat()
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def driver_classpath(conf: dict[str, str]) -> list[Path]:

@@ -139,8 +139,7 @@ def _file_stamps(conf_dir: Path) -> list[str]:
     stamps = []
     for path in sorted(conf_dir.glob("*")) if conf_dir.is_dir() else []:
         with contextlib.suppress(OSError):
-            stat = path.stat()
-            stamps.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+            stamps.append(jvm.file_stamp(path))
     return stamps
 
 
